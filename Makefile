@@ -1,0 +1,48 @@
+# gancourse: two commands on a fresh machine.
+#   make course   set up .venv and execute every chapter headlessly (offline, CPU by default)
+#   make test     set up .venv and run the test suite
+# Other platforms: make course TORCH_SPEC='torch==2.13.0' TORCH_INDEX='--index-url https://download.pytorch.org/whl/cu124'
+
+PYTHON      ?= python3
+VENV        ?= .venv
+TORCH_SPEC  ?= torch==2.13.0
+TORCH_INDEX ?=
+PROFILE     ?= auto
+NOTEBOOKS   ?=
+PYTEST_ARGS ?=
+
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.gancourse-installed
+
+# Offline by design: nothing at run time downloads data or weights. Passive OpenMP
+# waiting keeps a notebook kernel and the test process from fighting over 2 cores.
+export GANCOURSE_OFFLINE ?= 1
+export OMP_WAIT_POLICY ?= PASSIVE
+
+.PHONY: setup course test lab grade clean help
+
+help:
+	@echo "make course [PROFILE=smoke|cpu|full]  execute every chapter, print a table"
+	@echo "make test                             run the test suite"
+	@echo "make lab                              open JupyterLab on notebooks/"
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet $(TORCH_INDEX) "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+course: $(STAMP)
+	$(VENV)/bin/gancourse run $(NOTEBOOKS) --profile $(PROFILE)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean:
+	rm -rf build runs .pytest_cache

@@ -1,0 +1,218 @@
+"""The `gancourse` command line: train, sample, run.
+
+    gancourse train MODEL --profile P --out DIR [--steps N] [--seed S] [--resume]
+    gancourse sample DIR --n N --out FILE.npz [--seed S] [--label K]
+    gancourse run [NOTEBOOK ...] [--profile P]
+
+Mistakes end with one line on stderr (``gancourse: error: …``) and exit code 2;
+nothing already saved is overwritten by a failed command.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from .checks import CheckpointError, GanCourseError, TrainingDiverged, check_images
+from .profiles import CHOICES, resolve_profile
+
+RUN_FILE = "run.json"
+
+
+def _write_json(path: Path, obj: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2) + "\n")
+    os.replace(tmp, path)
+
+
+def read_run(folder: str | Path) -> dict:
+    """The ``run.json`` of a training folder (model, profile, seed, steps)."""
+    path = Path(folder) / RUN_FILE
+    if not Path(folder).is_dir():
+        raise GanCourseError(f"{folder} does not exist; train a model into it first with `gancourse train MODEL --out {folder}`")
+    try:
+        run = json.loads(path.read_text())
+        run["model"], run["profile"]
+    except FileNotFoundError:
+        raise GanCourseError(f"{folder} is not a gancourse run (no {RUN_FILE}); train into it with `gancourse train`") from None
+    except (ValueError, KeyError, TypeError):
+        raise CheckpointError(f"{path} is damaged; it should name the model and profile of the run") from None
+    return run
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .recipes import build_trainer, get_recipe
+
+    out = Path(args.out)
+    recipe = get_recipe(args.model)
+    profile = resolve_profile(args.profile)
+    holds_run = (out / RUN_FILE).exists() or (out / "checkpoint.pt").exists()
+    if holds_run and not args.resume:
+        raise GanCourseError(f"{out} already holds a run; pass --resume to continue it, or choose a new --out")
+    if args.resume:
+        if not holds_run:
+            raise GanCourseError(f"nothing to resume in {out}; drop --resume to start a new run there")
+        run = read_run(out)
+        if run["model"] != args.model:
+            raise GanCourseError(f"{out} holds a {run['model']!r} run, not {args.model!r}")
+        if args.profile != "auto" and run["profile"] != profile:
+            raise GanCourseError(f"{out} was trained with profile {run['profile']!r}; resume it with that profile")
+        profile, seed = run["profile"], run["seed"]
+    else:
+        seed = args.seed
+    steps = args.steps or recipe.steps[profile]
+    if steps < 1:
+        raise GanCourseError("--steps must be a positive number of generator steps")
+    checkpoint_every = max(50, steps // 10)
+    trainer = build_trainer(args.model, profile, seed=seed, out_dir=out, checkpoint_every=checkpoint_every, progress=not args.quiet)
+    if args.resume:
+        trainer.resume()
+        if steps <= trainer.step:
+            print(f"{out} is already at step {trainer.step} (asked for {steps}); nothing to do")
+            return 0
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        _write_json(out / RUN_FILE, {"model": args.model, "profile": profile, "seed": seed, "steps": steps})
+    print(f"training {args.model} ({recipe.description}) with profile {profile!r} on {trainer.device} "
+          f"from step {trainer.step} to {steps}")
+    try:
+        trainer.fit(steps)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted at step {trainer.step}; the last checkpoint in {out} is intact: continue with --resume", file=sys.stderr)
+        return 130
+    _save_preview(trainer, out / "samples.png")
+    if not args.resume:
+        _write_json(out / RUN_FILE, {**read_run(out), "steps": steps})
+    print(f"done: {trainer.step} steps in {trainer.history['wall_time'][-1]:.0f} s "
+          f"({trainer.steps_per_second():.1f} steps/s); checkpoint {trainer.checkpoint_path}; preview {out / 'samples.png'}")
+    return 0
+
+
+def _save_preview(trainer, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from .plotting import show_images
+
+    images = trainer.sample(64, seed=0).cpu()
+    if images.dim() != 4:
+        return
+    ax = show_images(images, nrow=8, title=f"{trainer.meta.get('model')} after {trainer.step} steps")
+    ax.figure.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(ax.figure)
+
+
+def load_generator(folder: str | Path):
+    """The sampling generator (its EMA when kept) of a training folder, in eval mode on the CPU."""
+    from .checkpoint import load_checkpoint
+    from .recipes import get_recipe
+
+    run = read_run(folder)
+    g, _ = get_recipe(run["model"]).models(run["profile"])
+    state = load_checkpoint(Path(folder) / "checkpoint.pt")
+    weights = state.get("ema") or state.get("generator")
+    try:
+        g.load_state_dict(weights)
+    except Exception as err:
+        raise CheckpointError(f"{folder}/checkpoint.pt does not fit a {run['model']!r} generator ({type(err).__name__})") from None
+    return g.eval()
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    import torch
+
+    from .sampling import generate
+
+    out = Path(args.out)
+    if out.suffix != ".npz":
+        raise GanCourseError(f"--out must name a .npz file, got {out}")
+    if out.exists() and not args.force:
+        raise GanCourseError(f"{out} exists; pass --force to replace it")
+    if args.n < 1:
+        raise GanCourseError("--n must be at least 1")
+    g = load_generator(args.dir)
+    num_classes = getattr(g, "num_classes", None)
+    labels = None
+    if num_classes:
+        if args.label is not None:
+            if not 0 <= args.label < num_classes:
+                raise GanCourseError(f"--label must be in 0..{num_classes - 1}")
+            labels = torch.full((args.n,), args.label, dtype=torch.long)
+        else:
+            labels = torch.randperm(args.n, generator=torch.Generator().manual_seed(args.seed)) % num_classes
+    elif args.label is not None:
+        raise GanCourseError("--label needs a conditional model (cgan)")
+    images = generate(g, args.n, labels=labels, seed=args.seed).float().cpu()
+    images = check_images(images, name="generated images").clamp(-1, 1)
+    arrays = {"images": images.numpy().astype(np.float32)}
+    if labels is not None:
+        arrays["labels"] = labels.numpy().astype(np.int64)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.stem + ".tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, out)
+    print(f"wrote {args.n} samples {tuple(images.shape[1:])} to {out}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import run_course
+
+    runs = run_course(args.notebooks, args.profile, args.out, args.folder, store=args.store)
+    return 0 if all(r.status == "ok" for r in runs) else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from .recipes import RECIPES
+
+    parser = argparse.ArgumentParser(prog="gancourse", description="Train, sample and run the GAN course.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a model into a folder")
+    t.add_argument("model", help=f"one of: {', '.join(RECIPES)}")
+    t.add_argument("--profile", default="auto", help=f"one of: {', '.join(CHOICES)} (default auto)")
+    t.add_argument("--out", required=True, help="folder for run.json, checkpoint.pt and samples.png")
+    t.add_argument("--steps", type=int, help="total generator steps (default: the profile's)")
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--resume", action="store_true", help="continue the run in --out up to --steps")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("sample", help="write samples of a trained model to a .npz file")
+    s.add_argument("dir", help="a folder made by `gancourse train`")
+    s.add_argument("--n", type=int, default=1000)
+    s.add_argument("--out", required=True, help="FILE.npz: images float32 (N, C, H, W) in [-1, 1] (and labels)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--label", type=int, help="conditional models: only this class")
+    s.add_argument("--force", action="store_true", help="replace an existing FILE.npz")
+    s.set_defaults(func=cmd_sample)
+
+    r = sub.add_parser("run", help="execute chapter notebooks headlessly and print a table")
+    r.add_argument("notebooks", nargs="*", help="notebook paths or names (default: all chapters)")
+    r.add_argument("--profile", default="auto", help=f"one of: {', '.join(CHOICES)}")
+    r.add_argument("--out", default="build", help="folder for the executed copies")
+    r.add_argument("--folder", default="notebooks", help="where the chapters are")
+    r.add_argument("--store", action="store_true", help="maintainers: write the outputs back into the chapters")
+    r.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (GanCourseError, TrainingDiverged) as err:
+        print(f"gancourse: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

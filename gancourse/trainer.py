@@ -1,0 +1,308 @@
+"""One trainer for every chapter: alternating GAN updates, configured, not rewritten.
+
+Per generator step the trainer makes ``d_steps`` discriminator (or critic)
+updates, each on a fresh real batch and a fresh *detached* fake batch, then one
+generator update. Losses, a penalty (WGAN-GP), hooks after each discriminator
+step (weight clipping) and an EMA of the generator are plugged in.
+
+Speed: the whole dataset lives on the device and batches are drawn there with
+the trainer's own ``torch.Generator``; losses go into a device buffer that is
+read back once every ``log_every`` steps, so there is no host sync per step.
+
+Safety: a NaN/inf loss stops training with the step it happened at; checkpoints
+are only written after the losses since the last one were checked, so the last
+good checkpoint stays intact.
+"""
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import torch
+from torch import nn
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .checks import CheckpointError, GanCourseError, TrainingDiverged
+from .device import get_device
+from .losses import discriminator_loss, generator_loss
+from .sampling import generate
+
+LossFn = Callable[..., torch.Tensor]
+Hook = Callable[[nn.Module], None]
+Sampler = Callable[[int, torch.Generator], torch.Tensor]
+
+
+def clip_weights(limit: float = 0.01) -> Hook:
+    """A hook that clamps every parameter of the critic to [−limit, limit] (WGAN)."""
+
+    @torch.no_grad()
+    def clip(critic: nn.Module) -> None:
+        for p in critic.parameters():
+            p.clamp_(-limit, limit)
+
+    clip.limit = limit  # type: ignore[attr-defined]
+    return clip
+
+
+def adam(module: nn.Module, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)) -> torch.optim.Optimizer:
+    """Adam with the DCGAN paper's settings by default."""
+    return torch.optim.Adam(module.parameters(), lr=lr, betas=betas)
+
+
+class GANTrainer:
+    """Alternating GAN training with checkpoints, resume, EMA and a history.
+
+    Args:
+        generator: maps z (N, latent_dim) [and labels (N,)] to samples; has ``latent_dim``.
+        discriminator: maps samples [and labels] to logits or scores of shape (N,).
+        data: real samples, a tensor (N, ...) (images in [-1, 1]) moved once to the device,
+            or a sampler ``f(n, torch_generator) -> (n, ...)`` for generated toy data.
+        labels: (N,) class labels for a conditional GAN (then ``generator.num_classes`` is used).
+        batch_size: samples per batch, real and fake alike.
+        d_steps: discriminator/critic updates per generator update (k in Goodfellow et al.).
+        d_loss: ``f(real_out, fake_out) -> scalar``; default the GAN discriminator loss.
+        g_loss: ``f(fake_out) -> scalar``; default the non-saturating generator loss.
+        penalty: ``f(discriminator, real, fake, *labels) -> scalar`` added to the d loss, already
+            weighted (WGAN-GP passes ``10 * gradient_penalty``).
+        after_d_step: hooks called with the discriminator after each of its updates (clipping).
+        g_optimizer, d_optimizer: default Adam(2e-4, betas=(0.5, 0.999)).
+        ema_decay: keep an exponential moving average of the generator's weights, used for sampling.
+        out_dir: where ``checkpoint.pt`` goes; None keeps everything in memory.
+        checkpoint_every: steps between checkpoints (always one at the end of ``fit``).
+        log_every: steps between reads of the loss buffer (the only host syncs).
+        meta: anything JSON-like to keep in checkpoints (the CLI stores model and profile).
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        data: torch.Tensor | Sampler,
+        *,
+        labels: torch.Tensor | None = None,
+        batch_size: int = 64,
+        d_steps: int = 1,
+        d_loss: LossFn = discriminator_loss,
+        g_loss: LossFn = generator_loss,
+        penalty: Callable[..., torch.Tensor] | None = None,
+        after_d_step: Sequence[Hook] = (),
+        g_optimizer: torch.optim.Optimizer | None = None,
+        d_optimizer: torch.optim.Optimizer | None = None,
+        ema_decay: float | None = None,
+        device: torch.device | str | None = None,
+        seed: int = 0,
+        out_dir: str | Path | None = None,
+        checkpoint_every: int | None = None,
+        log_every: int = 50,
+        progress: bool = True,
+        meta: dict[str, Any] | None = None,
+    ):
+        if d_steps < 1 or batch_size < 1 or log_every < 1:
+            raise GanCourseError("d_steps, batch_size and log_every must be positive integers")
+        if not hasattr(generator, "latent_dim"):
+            raise GanCourseError("the generator needs a `latent_dim` attribute (the size of z)")
+        self.device = torch.device(device) if device is not None else get_device()
+        self.G = generator.to(self.device)
+        self.D = discriminator.to(self.device)
+        self.num_classes = getattr(generator, "num_classes", None) if labels is not None else None
+        if callable(data) and not isinstance(data, torch.Tensor):
+            self.data, self.sampler = None, data
+        else:
+            if not isinstance(data, torch.Tensor) or len(data) == 0:
+                raise GanCourseError("data must be a non-empty tensor of real samples or a sampler function")
+            self.data, self.sampler = data.to(self.device), None
+        self.labels = labels.to(self.device) if labels is not None else None
+        if self.labels is not None and (self.data is None or len(self.labels) != len(self.data)):
+            raise GanCourseError("labels must come with a data tensor and have one label per sample")
+        if self.labels is not None and not self.num_classes:
+            raise GanCourseError("a conditional run needs a generator with a `num_classes` attribute")
+        self.batch_size, self.d_steps = batch_size, d_steps
+        self.d_loss, self.g_loss, self.penalty = d_loss, g_loss, penalty
+        self.after_d_step = list(after_d_step)
+        self.g_opt = g_optimizer or adam(self.G)
+        self.d_opt = d_optimizer or adam(self.D)
+        self.ema_decay = ema_decay
+        self.ema = copy.deepcopy(self.G).eval().requires_grad_(False) if ema_decay else None
+        self.rng = torch.Generator(device=self.device).manual_seed(seed)
+        torch.manual_seed(seed)  # dropout and initialisers outside the trainer's generator
+        self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.checkpoint_every, self.log_every, self.progress = checkpoint_every, log_every, progress
+        self.meta = dict(meta or {})
+        self.step = 0
+        self.history: dict[str, list[float]] = {"step": [], "d_loss": [], "g_loss": [], "wall_step": [], "wall_time": []}
+        if penalty is not None:
+            self.history["penalty"] = []
+        self.callbacks: list[Callable[[GANTrainer], None]] = []
+        self._elapsed = 0.0  # seconds of training before this session (restored on resume)
+
+    # ----------------------------------------------------------------- batches
+    def _real(self) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        if self.sampler is not None:
+            return self.sampler(self.batch_size, self.rng), ()
+        idx = torch.randint(len(self.data), (self.batch_size,), generator=self.rng, device=self.device)
+        return self.data[idx], (() if self.labels is None else (self.labels[idx],))
+
+    def _noise(self) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        z = torch.randn(self.batch_size, self.G.latent_dim, generator=self.rng, device=self.device)
+        if self.num_classes is None:
+            return z, ()
+        y = torch.randint(self.num_classes, (self.batch_size,), generator=self.rng, device=self.device)
+        return z, (y,)
+
+    # -------------------------------------------------------------- one step
+    def train_step(self) -> torch.Tensor:
+        """One generator step after ``d_steps`` discriminator steps; returns [d_loss, g_loss(, penalty)] on the device."""
+        for i in range(self.d_steps):
+            real, real_cond = self._real()
+            z, fake_cond = self._noise()
+            last = i == self.d_steps - 1
+            with torch.set_grad_enabled(last):  # only the last fake batch is reused by the G step
+                fake = self.G(z, *fake_cond)
+            d_loss = self.d_loss(self.D(real, *real_cond), self.D(fake.detach(), *fake_cond))
+            pen = self.penalty(self.D, real, fake.detach(), *real_cond) if self.penalty else None
+            self.d_opt.zero_grad(set_to_none=True)
+            (d_loss + pen if pen is not None else d_loss).backward()
+            self.d_opt.step()
+            for hook in self.after_d_step:
+                hook(self.D)
+
+        self.D.requires_grad_(False)  # the G step needs gradients through D, not for D
+        g_loss = self.g_loss(self.D(fake, *fake_cond))
+        self.g_opt.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.g_opt.step()
+        self.D.requires_grad_(True)
+        if self.ema is not None:
+            self._update_ema()
+        parts = [d_loss.detach(), g_loss.detach()] + ([pen.detach()] if pen is not None else [])
+        return torch.stack(parts)
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        ema_p, p = list(self.ema.parameters()), list(self.G.parameters())
+        torch._foreach_lerp_(ema_p, p, 1.0 - self.ema_decay)
+        for b_ema, b in zip(self.ema.buffers(), self.G.buffers()):
+            b_ema.copy_(b)
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, steps: int) -> dict[str, list[float]]:
+        """Train until ``self.step == steps`` (a total, so a resumed run continues); return the history."""
+        if steps < self.step:
+            raise GanCourseError(f"this run is already at step {self.step}; ask for more than {steps} steps")
+        bar = self._progress_bar(steps)
+        keys = ["d_loss", "g_loss"] + (["penalty"] if self.penalty else [])
+        buf = torch.zeros(self.log_every, len(keys), device=self.device)
+        n, start = 0, time.perf_counter()
+        self.G.train()
+        self.D.train()
+        while self.step < steps:
+            buf[n].copy_(self.train_step())
+            self.step += 1
+            n += 1
+            due_checkpoint = self.checkpoint_every and self.step % self.checkpoint_every == 0
+            if n == self.log_every or self.step == steps or due_checkpoint:
+                self._flush(buf[:n], keys, time.perf_counter() - start)
+                if bar is not None:
+                    bar.update(n)
+                    bar.set_postfix({k: f"{self.history[k][-1]:.3f}" for k in ("d_loss", "g_loss")}, refresh=False)
+                n = 0
+                for callback in self.callbacks:
+                    callback(self)
+                if due_checkpoint:
+                    self.save()
+        if bar is not None:
+            bar.close()
+        self._elapsed += time.perf_counter() - start
+        self.save()
+        return self.history
+
+    def _flush(self, losses: torch.Tensor, keys: list[str], seconds: float) -> None:
+        values = losses.cpu()  # the one host sync per log interval
+        first = self.step - len(values) + 1
+        bad = ~torch.isfinite(values)
+        if bad.any():
+            row, col = map(int, bad.nonzero()[0])
+            kept = f"the last good checkpoint ({self.checkpoint_path}) is intact" if self.checkpoint_path and self.checkpoint_path.exists() else "nothing was saved"
+            raise TrainingDiverged(
+                f"{keys[col]} became {values[row, col].item()} at generator step {first + row}; training stopped and "
+                f"{kept}. Lower the learning rate, check the data is in [-1, 1], or change the seed."
+            )
+        self.history["step"].extend(range(first, self.step + 1))
+        for j, k in enumerate(keys):
+            self.history[k].extend(values[:, j].tolist())
+        self.history["wall_step"].append(self.step)
+        self.history["wall_time"].append(self._elapsed + seconds)
+
+    def _progress_bar(self, steps: int):
+        if not self.progress or steps == self.step:
+            return None
+        from tqdm.auto import tqdm
+
+        return tqdm(total=steps, initial=self.step, desc=self.meta.get("model", "training"), unit="step", mininterval=0.5)
+
+    # ------------------------------------------------------------ sampling
+    def sample(self, n: int, labels: torch.Tensor | None = None, seed: int | None = None, use_ema: bool = True) -> torch.Tensor:
+        """``n`` samples from the generator (its EMA when kept), eval mode, no autograd, on the device."""
+        g = self.ema if (use_ema and self.ema is not None) else self.G
+        return generate(g, n, labels=labels, seed=seed)
+
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The generator used for sampling: the EMA copy when kept, else G."""
+        return self.ema if self.ema is not None else self.G
+
+    # ---------------------------------------------------------- checkpoints
+    @property
+    def checkpoint_path(self) -> Path | None:
+        return self.out_dir / "checkpoint.pt" if self.out_dir is not None else None
+
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "step": self.step,
+            "meta": self.meta,
+            "generator": self.G.state_dict(),
+            "discriminator": self.D.state_dict(),
+            "g_optimizer": self.g_opt.state_dict(),
+            "d_optimizer": self.d_opt.state_dict(),
+            "ema": self.ema.state_dict() if self.ema is not None else None,
+            "history": self.history,
+            "elapsed": self._elapsed,
+            "rng": self.rng.get_state(),
+            "torch_rng": torch.get_rng_state(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        try:
+            self.G.load_state_dict(state["generator"])
+            self.D.load_state_dict(state["discriminator"])
+            self.g_opt.load_state_dict(state["g_optimizer"])
+            self.d_opt.load_state_dict(state["d_optimizer"])
+            if self.ema is not None:
+                self.ema.load_state_dict(state["ema"] if state["ema"] is not None else self.G.state_dict())
+            self.rng.set_state(state["rng"])
+            torch.set_rng_state(state["torch_rng"])
+        except (KeyError, RuntimeError, ValueError, TypeError) as err:
+            raise CheckpointError(f"the checkpoint does not fit these models ({type(err).__name__}: {str(err)[:200]})") from None
+        self.step, self.history, self._elapsed = int(state["step"]), state["history"], float(state.get("elapsed", 0.0))
+        self.meta.update(state.get("meta", {}))
+
+    def save(self) -> Path | None:
+        """Write ``checkpoint.pt`` into ``out_dir`` (atomically); no-op without an ``out_dir``."""
+        if self.checkpoint_path is None:
+            return None
+        return save_checkpoint(self.checkpoint_path, self.state_dict())
+
+    def resume(self, path: str | Path | None = None) -> "GANTrainer":
+        """Load the checkpoint at ``path`` (default ``out_dir/checkpoint.pt``) and continue from it."""
+        path = Path(path) if path is not None else self.checkpoint_path
+        if path is None:
+            raise GanCourseError("resume needs a checkpoint path or an out_dir")
+        self.load_state_dict(load_checkpoint(path, map_location=self.device))
+        return self
+
+    def steps_per_second(self) -> float:
+        """Generator steps per second over the whole run so far."""
+        t = self.history["wall_time"]
+        return self.history["wall_step"][-1] / t[-1] if t and t[-1] > 0 else float("nan")
