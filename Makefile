@@ -33,6 +33,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet $(TORCH_INDEX) "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --no-deps pytorch-fid==0.3.0  # test cross-check only; its deps would pull torchvision
 	touch $@
 
 course: $(STAMP)

@@ -3,6 +3,7 @@
     gancourse train MODEL --profile P --out DIR [--steps N] [--seed S] [--resume]
     gancourse sample DIR --n N --out FILE.npz [--seed S] [--label K]
     gancourse run [NOTEBOOK ...] [--profile P]
+    gancourse evaluate FILE.npz
 
 Mistakes end with one line on stderr (``gancourse: error: …``) and exit code 2;
 nothing already saved is overwritten by a failed command.
@@ -162,6 +163,29 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import torch
+
+    from .data import load_mnist
+    from .metrics import evaluate_images, format_table
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise GanCourseError(f"{path} does not exist; write samples with `gancourse sample DIR --out {path.name}`")
+    try:
+        with np.load(path) as f:
+            images = f["images"]
+    except Exception as err:
+        raise GanCourseError(f"{path} is not a sample file with an 'images' array ({type(err).__name__})") from None
+    images = check_images(torch.from_numpy(np.asarray(images, dtype=np.float32)), name=f"{path.name} images", channels=1, size=28)
+    held_out = load_mnist("test", verbose=False)
+    print(f"{len(images):,} samples from {path} against the MNIST reference "
+          f"({len(load_mnist('train', verbose=False).labels):,} training digits, {held_out.source})")
+    columns = {path.name: evaluate_images(images), "held-out real": evaluate_images(held_out.images)}
+    print(format_table(columns))
+    return 0
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from .runner import run_course
 
@@ -201,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--folder", default="notebooks", help="where the chapters are")
     r.add_argument("--store", action="store_true", help="maintainers: write the outputs back into the chapters")
     r.set_defaults(func=cmd_run)
+
+    e = sub.add_parser("evaluate", help="print FID, KID, IS, precision/recall … of a sample file against MNIST")
+    e.add_argument("file", help="FILE.npz written by `gancourse sample` (images float32 (N, 1, 28, 28) in [-1, 1])")
+    e.set_defaults(func=cmd_evaluate)
     return parser
 
 
