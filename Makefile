@@ -19,12 +19,14 @@ STAMP := $(VENV)/.gancourse-installed
 export GANCOURSE_OFFLINE ?= 1
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: setup course test lab grade clean help
+.PHONY: setup course test lab grade exercises clean help
 
 help:
 	@echo "make course [PROFILE=smoke|cpu|full]  execute every chapter, print a table"
 	@echo "make test                             run the test suite"
 	@echo "make lab                              open JupyterLab on notebooks/"
+	@echo "make grade SUBMISSIONS=dir [EXERCISE=ex01]  instructors: grade notebooks into scores.csv"
+	@echo "make exercises                        instructors: regenerate exercises/ from instructor/"
 
 setup: $(STAMP)
 
@@ -44,6 +46,20 @@ test: $(STAMP)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
+
+# Instructors: grade a folder of submissions (one .ipynb per student) into $(SCORES),
+# with feedback/ beside it; each notebook gets GRADE_TIMEOUT seconds.
+SUBMISSIONS   ?= submissions
+SCORES        ?= scores.csv
+GRADE_TIMEOUT ?= 120
+EXERCISE      ?=
+grade: $(STAMP)
+	$(VENV)/bin/gancourse grade $(SUBMISSIONS) --out $(SCORES) --timeout $(GRADE_TIMEOUT) $(if $(EXERCISE),--exercise $(EXERCISE))
+
+# Instructors: student versions in exercises/ from the masters in instructor/ (otter assign,
+# which first checks that each solution passes all its tests).
+exercises: $(STAMP)
+	$(PY) -m gancourse.grading.grader assign
 
 clean:
 	rm -rf build runs .pytest_cache

@@ -3,6 +3,7 @@
     gancourse train MODEL --profile P --out DIR [--steps N] [--seed S] [--resume]
     gancourse sample DIR --n N --out FILE.npz [--seed S] [--label K]
     gancourse run [NOTEBOOK ...] [--profile P]
+    gancourse grade SUBMISSIONS_DIR --out scores.csv [--exercise ex01] [--timeout S]
     gancourse evaluate FILE.npz
 
 Mistakes end with one line on stderr (``gancourse: error: …``) and exit code 2;
@@ -193,6 +194,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0 if all(r.status == "ok" for r in runs) else 1
 
 
+def cmd_grade(args: argparse.Namespace) -> int:
+    from .grading.grader import MASTERS, grade_folder
+
+    grade_folder(args.submissions, args.out, exercise=args.exercise, masters=args.masters or MASTERS,
+                 timeout=args.timeout, feedback=args.feedback)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from .recipes import RECIPES
 
@@ -229,6 +238,15 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="print FID, KID, IS, precision/recall … of a sample file against MNIST")
     e.add_argument("file", help="FILE.npz written by `gancourse sample` (images float32 (N, 1, 28, 28) in [-1, 1])")
     e.set_defaults(func=cmd_evaluate)
+
+    g = sub.add_parser("grade", help="instructors: grade a folder of submitted exercise notebooks into a CSV")
+    g.add_argument("submissions", help="a folder of .ipynb files, one per student (the file name names the student)")
+    g.add_argument("--out", default="scores.csv", help="the score table: one row per student, one column per question")
+    g.add_argument("--exercise", help="ex01, ex02, ... (default: read from the notebooks' metadata)")
+    g.add_argument("--timeout", type=float, default=120.0, help="seconds per notebook (default 120)")
+    g.add_argument("--feedback", help="folder for one feedback file per student (default: next to --out)")
+    g.add_argument("--masters", help="folder of the master notebooks (default: instructor/ of the course)")
+    g.set_defaults(func=cmd_grade)
     return parser
 
 

@@ -1,0 +1,261 @@
+"""Grading round trips: the masters in instructor/, the student versions in exercises/, `gancourse grade`.
+
+Two batches are graded (one per exercise set), each holding the solution, the untouched
+student version, one wrong answer, and submissions that loop or monkeypatch numpy and
+torch; the tests below read their scores. The ex01 batch runs through the command line,
+with TMPDIR pointed at a folder the test then finds empty.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+from gancourse.grading import compare, expect
+from gancourse.grading.grader import MASTERS, parse_tests, strip_expected, student_version_texts
+from gancourse.grading.worker import to_data
+
+EXERCISES = ROOT / "exercises"
+SETS = ("ex01", "ex02")
+SOLUTION_MARK = re.compile(r"#\s*(BEGIN|END) SOLUTION")
+
+
+# ------------------------------------------------------------------ helpers
+def master_cells(name: str):
+    return nbformat.read(MASTERS / f"{name}.ipynb", as_version=4).cells
+
+
+def solutions(name: str) -> dict[str, str]:
+    """Function name -> the master's solution cell, markers removed."""
+    out = {}
+    for c in master_cells(name):
+        if c.cell_type == "code" and "# BEGIN SOLUTION" in c.source:
+            src = "\n".join(l for l in c.source.splitlines() if not SOLUTION_MARK.search(l))
+            out[re.search(r"def (\w+)\(", src).group(1)] = src
+    return out
+
+
+def hidden_tests(name: str) -> list[str]:
+    """The source of every hidden test in a master (from its test cells)."""
+    found = []
+    for c in master_cells(name):
+        if c.cell_type == "code" and "BEGIN TEST CONFIG" in c.source and re.search(r"hidden:\s*true", c.source):
+            found.append(c.source.split("# END TEST CONFIG", 1)[1].strip())
+    return found
+
+
+def submission(name: str, answers: dict[str, str] | None = None, extra: list[str] = ()) -> nbformat.NotebookNode:
+    """The committed student version with some answers filled in and extra cells appended."""
+    nb = nbformat.read(EXERCISES / f"{name}.ipynb", as_version=4)
+    for cell in nb.cells:
+        m = re.match(r"def (\w+)\(", cell.source) if cell.cell_type == "code" else None
+        if m and answers and m.group(1) in answers:
+            cell.source = answers[m.group(1)]
+    nb.cells += [nbformat.v4.new_code_cell(src) for src in extra]
+    return nb
+
+
+PATCH_COMPARISONS = '''
+import numpy as np, torch, math
+always = lambda *a, **k: True
+np.allclose = np.isclose = np.array_equal = np.array_equiv = always
+np.testing.assert_allclose = np.testing.assert_array_equal = np.testing.assert_almost_equal = lambda *a, **k: None
+torch.allclose = torch.isclose = torch.equal = always
+torch.testing.assert_close = lambda *a, **k: None
+math.isclose = always
+import gancourse.grading as g
+def forged(label, got, expected=None, **kw):  # record what the test expects, when it says
+    return g._recorder and g._recorder(label, expected if expected is not None else got, None, 1.0, 1.0)
+g.expect = forged
+'''
+
+
+def write(folder: Path, student: str, nb) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / f"{student}.ipynb")
+
+
+def read_scores(path: Path) -> dict[str, dict[str, float]]:
+    rows = list(csv.DictReader(path.open()))
+    return {r["student"]: {k: float(v) for k, v in r.items() if k != "student"} for r in rows}
+
+
+# ------------------------------------------------------------ graded batches
+@pytest.fixture(scope="module")
+def ex01_batch(tmp_path_factory):
+    """The ex01 batch, graded with `gancourse grade` in a subprocess whose TMPDIR we inspect."""
+    base = tmp_path_factory.mktemp("ex01")
+    subs, tmp = base / "submissions", base / "tmp"
+    tmp.mkdir()
+    sol = solutions("ex01")
+    write(subs, "a_solution", submission("ex01", sol))
+    write(subs, "b_untouched", submission("ex01"))
+    wrong = dict(sol, js_divergence=sol["js_divergence"].replace("0.5 * kl(p, m) + 0.5 * kl(q, m)", "kl(p, m) + kl(q, m)"))
+    assert wrong != sol
+    write(subs, "c_wrong_jsd", submission("ex01", wrong))
+    looping_q2 = dict(sol, value_function="while True:\n    pass\n\n" + sol["value_function"])
+    write(subs, "d_loops_in_q2", submission("ex01", looping_q2))
+    stubborn = "import signal\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\nwhile True:\n    pass"
+    write(subs, "e_loops_for_ever", submission("ex01", sol, extra=[stubborn]))
+    garbage = {k: f"def {k}(*args):\n    return 0.5" for k in sol}
+    write(subs, "f_monkeypatches", submission("ex01", garbage, extra=[PATCH_COMPARISONS]))
+    env = {**os.environ, "TMPDIR": str(tmp), "GANCOURSE_OFFLINE": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "gancourse", "grade", str(subs), "--out", str(base / "out" / "scores.csv"), "--timeout", "20"],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    print(proc.stdout)
+    return base, read_scores(base / "out" / "scores.csv"), proc.stdout
+
+
+@pytest.fixture(scope="module")
+def ex02_batch(tmp_path_factory):
+    from gancourse.grading.grader import grade_folder
+
+    base = tmp_path_factory.mktemp("ex02")
+    subs = base / "submissions"
+    sol = solutions("ex02")
+    write(subs, "a_solution", submission("ex02", sol))
+    write(subs, "b_untouched", submission("ex02"))
+    wrong = dict(sol, discriminator_loss=sol["discriminator_loss"].replace(
+        "return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()",
+        "return torch.log(1 + torch.exp(-real_logits)).mean() + torch.log(1 + torch.exp(fake_logits)).mean()"))
+    assert wrong != sol  # right on moderate logits, infinite at ±100
+    write(subs, "c_unstable_d_loss", submission("ex02", wrong))
+    no_detach = dict(sol, train_step=sol["train_step"].replace(
+        "d_loss = discriminator_loss(D(real), D(fake.detach()))", "d_loss = discriminator_loss(D(real), D(G(z)))"))
+    assert no_detach != sol
+    write(subs, "d_no_detach", submission("ex02", no_detach))
+    garbage = {k: f"def {k}(*args):\n    return torch.zeros(())" for k in sol}
+    write(subs, "f_monkeypatches", submission("ex02", garbage, extra=[PATCH_COMPARISONS]))
+    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
+    return base, read_scores(base / "scores.csv"), graded
+
+
+def test_ex01_solution_full_marks_untouched_zero(ex01_batch):
+    _, scores, _ = ex01_batch
+    possible = scores["(possible)"]
+    assert possible["total"] == 10 and possible["q1"] == 3 and possible["q3"] == 4
+    assert scores["a_solution"] == possible
+    assert scores["b_untouched"]["total"] == 0
+
+
+def test_ex01_one_wrong_answer_loses_only_its_question(ex01_batch):
+    _, scores, _ = ex01_batch
+    possible = scores["(possible)"]
+    assert scores["c_wrong_jsd"]["q3"] < possible["q3"]
+    assert scores["c_wrong_jsd"]["q1"] == possible["q1"] and scores["c_wrong_jsd"]["q2"] == possible["q2"]
+
+
+def test_a_loop_costs_its_question_and_a_stubborn_one_never_stops_the_batch(ex01_batch):
+    base, scores, stdout = ex01_batch
+    possible = scores["(possible)"]
+    loops = scores["d_loops_in_q2"]
+    assert loops["q2"] == 0 and loops["q1"] == possible["q1"] and loops["q3"] == possible["q3"]
+    # signal handlers ignored: the whole notebook is stopped at its time limit, and the batch goes on
+    assert "e_loops_for_ever" in scores and "stopped after 20 s" in stdout
+    assert scores["f_monkeypatches"] is not None  # graded after it
+    feedback = (base / "out" / "feedback" / "e_loops_for_ever.txt").read_text()
+    assert "ran out of time" in feedback or "stopped" in feedback
+
+
+def test_monkeypatching_comparisons_gains_nothing(ex01_batch, ex02_batch):
+    assert ex01_batch[1]["f_monkeypatches"]["total"] == 0
+    assert ex02_batch[1]["f_monkeypatches"]["total"] == 0
+
+
+def test_no_hidden_test_left_on_disk_after_grading(ex01_batch):
+    base, _, _ = ex01_batch
+    assert list((base / "tmp").iterdir()) == [], "the grader left files in its temporary folder"
+    names = [re.search(r"def (\w+)", src).group(1) for src in hidden_tests("ex01")]
+    for path in base.rglob("*"):
+        if path.is_file():
+            text = path.read_text(errors="replace")
+            assert not any(n in text for n in names), f"{path} holds a hidden test"
+
+
+def test_ex02_round_trip(ex02_batch):
+    _, scores, graded = ex02_batch
+    possible = scores["(possible)"]
+    assert possible["total"] == 10
+    assert scores["a_solution"] == possible
+    assert scores["b_untouched"]["total"] == 0
+    unstable = scores["c_unstable_d_loss"]  # passes the public test, fails the ±100 hidden one
+    assert 0 < unstable["q2"] < possible["q2"] and unstable["q1"] == possible["q1"] and unstable["q3"] == possible["q3"]
+    no_detach = scores["d_no_detach"]
+    assert no_detach["q3"] == possible["q3"] - 1 and no_detach["q1"] == possible["q1"] and no_detach["q2"] == possible["q2"]
+    feedback = (ex02_batch[0] / "feedback" / "d_no_detach.txt").read_text()
+    assert "no gradient into G" in feedback and "expected 1" in feedback
+
+
+# ------------------------------------------------------- student versions
+@pytest.mark.parametrize("name", SETS)
+def test_student_versions_hold_no_solution_and_no_hidden_test(name):
+    files = [p for p in EXERCISES.rglob("*") if p.is_file()]
+    texts = {p: p.read_text(errors="replace") for p in files}
+    sol_lines = {l.strip() for src in solutions(name).values() for l in src.splitlines()[2:] if len(l.strip()) > 25}
+    hidden = hidden_tests(name)
+    assert sol_lines and hidden
+    for p, text in texts.items():
+        assert not SOLUTION_MARK.search(text), p
+        leaked = [l for l in sol_lines if l in text]
+        assert not leaked, f"{p} shows solution lines {leaked[:2]}"
+        for src in hidden:
+            fn = re.search(r"def (\w+)", src).group(1)
+            assert fn not in text, f"{p} holds the hidden test {fn}"
+    # nor does the installed package: nothing in gancourse/ names a hidden test
+    for p in (ROOT / "gancourse").rglob("*"):
+        if p.is_file() and p.suffix in (".py", ".json", ".ipynb", ".txt"):
+            text = p.read_text(errors="replace")
+            assert not any(re.search(r"def (\w+)", s).group(1) in text for s in hidden), p
+
+
+def test_student_versions_are_up_to_date_with_the_masters():
+    fresh = student_version_texts(list(SETS))
+    for name in SETS:
+        committed = (EXERCISES / f"{name}.ipynb").read_text()
+        assert committed == fresh[name], f"exercises/{name}.ipynb is stale: run `make exercises`"
+
+
+def test_masters_do_not_ship_with_the_package():
+    import tomllib
+
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    assert cfg["packages"]["find"]["include"] == ["gancourse*"]
+    assert not (ROOT / "instructor" / "__init__.py").exists()
+    assert all("instructor" not in str(v) for v in cfg.get("package-data", {}).values())
+
+
+# -------------------------------------------------------------- the pieces
+def test_expect_asserts_in_a_notebook_and_compare_is_tolerant():
+    import numpy as np
+    import torch
+
+    expect("same", torch.tensor([1.0, 2.0]), [1.0, 2.0 + 1e-7])
+    expect("array vs list", np.array([[0.5]]), np.array([[0.5]]))
+    with pytest.raises(AssertionError, match="value 1 is 3"):
+        expect("differs", [1.0, 3.0], [1.0, 2.0])
+    with pytest.raises(AssertionError, match="got None"):
+        expect("missing return", None, 1.0)
+    assert compare(to_data(float("nan")), to_data(float("nan")), 0, 0) is None
+    assert compare(to_data(float("inf")), to_data(1e308), 0, 0) is not None
+    assert compare(to_data([torch.ones(2), 3.0]), to_data([torch.ones(2), 3.0]), 0, 0) is None
+    assert "shape" in compare(to_data(torch.ones(2, 2)), to_data(torch.ones(4)), 0, 0)
+
+
+def test_tests_reach_the_submission_without_their_expected_values():
+    src = 'def test_x(f):\n    expect("a", f(1), expected=0.25, atol=1e-3)\n    g.expect("b", f(2), [0.5, 0.5])\n'
+    stripped = strip_expected(src)
+    assert "0.25" not in stripped and "0.5" not in stripped and "atol" not in stripped
+    file = 'from otter.test_files import test_case\n@test_case(points=2, hidden=True)\n' + src
+    (t,) = parse_tests("q9", file)
+    assert (t.id, t.points, t.hidden, t.args) == ("q9/test_x", 2.0, True, ["f"])
