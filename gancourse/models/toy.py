@@ -9,7 +9,7 @@ def _mlp(n_in: int, hidden: int, n_out: int, depth: int) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i in range(depth):
         layers += [nn.Linear(n_in if i == 0 else hidden, hidden), nn.LeakyReLU(0.2)]
-    return nn.Sequential(*layers, nn.Linear(hidden, n_out))
+    return nn.Sequential(*layers, nn.Linear(hidden if depth else n_in, n_out))  # depth 0: one affine map
 
 
 class ToyGenerator(nn.Module):
