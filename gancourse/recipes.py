@@ -14,7 +14,9 @@ from torch import nn
 
 from .checks import check_choice
 from .data import load_mnist
-from .models import MLPDiscriminator, MLPGenerator
+from .models import (
+    ConditionalDiscriminator, ConditionalGenerator, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator,
+)
 from .trainer import GANTrainer, adam
 
 
@@ -41,12 +43,52 @@ def _mlp_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrain
     )
 
 
+def _dcgan_models(profile: str) -> tuple[nn.Module, nn.Module]:
+    width = 64 if profile == "full" else 32
+    return DCGANGenerator(latent_dim=64, width=width, upsample="transposed"), DCGANDiscriminator(width=width)
+
+
+def _dcgan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
+    data = load_mnist("train").images
+    return GANTrainer(
+        g, d, data, batch_size=64,
+        g_optimizer=adam(g, 2e-4), d_optimizer=adam(d, 2e-4),
+        ema_decay=0.999, log_every=50, **kw,
+    )
+
+
+def _cgan_models(profile: str) -> tuple[nn.Module, nn.Module]:
+    width = 64 if profile == "full" else 32
+    return (ConditionalGenerator(64, 10, "multiply", width), ConditionalDiscriminator(10, "multiply", width))
+
+
+def _cgan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
+    digits = load_mnist("train")
+    return GANTrainer(
+        g, d, digits.images, labels=digits.labels, batch_size=64,
+        g_optimizer=adam(g, 2e-4), d_optimizer=adam(d, 2e-4),
+        ema_decay=0.999, log_every=50, **kw,
+    )
+
+
 RECIPES: dict[str, Recipe] = {
     "mlp": Recipe(
         "the MLP GAN of chapter 2 (G 256-512-1024, D 512-256), non-saturating loss",
         {"smoke": 40, "cpu": 9000, "full": 30000},
         _mlp_models,
         _mlp_trainer,
+    ),
+    "dcgan": Recipe(
+        "the DCGAN of chapter 3 (transposed convolutions, batch norm), non-saturating loss",
+        {"smoke": 20, "cpu": 4000, "full": 20000},
+        _dcgan_models,
+        _dcgan_trainer,
+    ),
+    "cgan": Recipe(
+        "the conditional DCGAN of chapter 4 (label embedding multiplied into z; projection D)",
+        {"smoke": 20, "cpu": 4000, "full": 20000},
+        _cgan_models,
+        _cgan_trainer,
     ),
 }
 

@@ -59,3 +59,26 @@ def generate(
         return torch.cat(chunks)
     finally:
         generator.train(was_training)
+
+
+def lerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
+    """Linear interpolation (1 − t)·z0 + t·z1; ``t`` of shape (T,) gives (T, latent_dim) from (latent_dim,) ends."""
+    t = torch.as_tensor(t, dtype=z0.dtype, device=z0.device)
+    t = t.reshape(-1, *([1] * z0.dim())) if t.dim() else t
+    return (1 - t) * z0 + t * z1
+
+
+def slerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor | float, eps: float = 1e-7) -> torch.Tensor:
+    """Spherical interpolation along the great circle from z0 to z1 (White, 2016).
+
+    Under a Gaussian prior, typical z lie near a sphere of radius √d; lerp's midpoint
+    falls inside it (norm ≈ √(d/2)), slerp's stays on it. Falls back to lerp when
+    z0 and z1 are (anti)parallel within ``eps``.
+    """
+    t = torch.as_tensor(t, dtype=z0.dtype, device=z0.device)
+    t = t.reshape(-1, *([1] * z0.dim())) if t.dim() else t
+    cos = torch.dot(z0.flatten(), z1.flatten()) / (z0.norm() * z1.norm())
+    omega = torch.arccos(cos.clamp(-1.0, 1.0))
+    if torch.sin(omega).abs() < eps:
+        return lerp(z0, z1, t)
+    return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)

@@ -1,5 +1,10 @@
 """Generators and discriminators, one family per module."""
+from .cgan import ConditionalDiscriminator, ConditionalGenerator
+from .dcgan import DCGANDiscriminator, DCGANGenerator
 from .mlp import MLPDiscriminator, MLPGenerator
 from .toy import ToyDiscriminator, ToyGenerator
 
-__all__ = ["MLPGenerator", "MLPDiscriminator", "ToyGenerator", "ToyDiscriminator"]
+__all__ = [
+    "MLPGenerator", "MLPDiscriminator", "DCGANGenerator", "DCGANDiscriminator",
+    "ConditionalGenerator", "ConditionalDiscriminator", "ToyGenerator", "ToyDiscriminator",
+]
