@@ -68,7 +68,8 @@ class GANTrainer:
             weighted (WGAN-GP passes ``10 * gradient_penalty``).
         after_d_step: hooks called with the discriminator after each of its updates (clipping).
         g_optimizer, d_optimizer: default Adam(2e-4, betas=(0.5, 0.999)).
-        ema_decay: keep an exponential moving average of the generator's weights, used for sampling.
+        ema_decay: keep an exponential moving average of the generator's weights, used for sampling
+            (with a warm-up, see :meth:`ema_decay_at`).
         out_dir: where ``checkpoint.pt`` goes; None keeps everything in memory.
         checkpoint_every: steps between checkpoints (always one at the end of ``fit``).
         log_every: steps between reads of the loss buffer (the only host syncs).
@@ -179,10 +180,18 @@ class GANTrainer:
         parts = [d_loss.detach(), g_loss.detach()] + ([pen.detach()] if pen is not None else [])
         return torch.stack(parts)
 
+    def ema_decay_at(self, step: int) -> float:
+        """The EMA decay after ``step`` generator steps: min(decay, (1 + step) / (10 + step)).
+
+        The warm-up lets the average follow the fast early changes instead of dragging the
+        random initialisation along for thousands of steps (a short CPU run would sample mostly noise).
+        """
+        return min(self.ema_decay, (1.0 + step) / (10.0 + step))
+
     @torch.no_grad()
     def _update_ema(self) -> None:
         ema_p, p = list(self.ema.parameters()), list(self.G.parameters())
-        torch._foreach_lerp_(ema_p, p, 1.0 - self.ema_decay)
+        torch._foreach_lerp_(ema_p, p, 1.0 - self.ema_decay_at(self.step))
         for b_ema, b in zip(self.ema.buffers(), self.G.buffers()):
             b_ema.copy_(b)
 

@@ -87,11 +87,14 @@ def test_history_has_one_entry_per_step_and_timings():
 
 
 def test_ema_follows_the_generator():
-    tr = small_mnist_trainer(ema_decay=0.5)
-    start = [p.clone() for p in tr.G.parameters()]
-    tr.fit(1)
+    tr = small_mnist_trainer(ema_decay=0.999)
+    assert tr.ema_decay_at(0) == pytest.approx(0.1) and tr.ema_decay_at(10**6) == 0.999
+    tr.fit(3)
+    start = [p.clone() for p in tr.ema.parameters()]
+    tr.fit(4)  # step 4 is taken with decay (1 + 3) / (10 + 3)
+    beta = 4 / 13
     for e, s, p in zip(tr.ema.parameters(), start, tr.G.parameters()):
-        torch.testing.assert_close(e, 0.5 * s + 0.5 * p)
+        torch.testing.assert_close(e, beta * s + (1 - beta) * p)
     assert not any(p.requires_grad for p in tr.ema.parameters())
 
 
