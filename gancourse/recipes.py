@@ -17,7 +17,9 @@ from .data import load_mnist
 from .models import (
     ConditionalDiscriminator, ConditionalGenerator, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator,
 )
-from .trainer import GANTrainer, adam
+from .models.wgan import WGANCritic
+from .losses import critic_loss, gradient_penalty, wasserstein_generator_loss
+from .trainer import GANTrainer, adam, clip_weights
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,44 @@ def _cgan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrai
     )
 
 
+def _wgan_models(profile: str) -> tuple[nn.Module, nn.Module]:
+    width = 64 if profile == "full" else 16  # five critic steps per G step: half DCGAN's width on a CPU
+    return DCGANGenerator(latent_dim=64, width=width, upsample="transposed"), WGANCritic(width=width, norm="none")
+
+
+def _wgan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
+    # Arjovsky et al. (2017), Algorithm 1: clip to ±0.01, RMSProp 5e-5, five critic steps per G step
+    data = load_mnist("train").images
+    return GANTrainer(
+        g, d, data, batch_size=64, d_steps=5, d_loss=critic_loss, g_loss=wasserstein_generator_loss,
+        after_d_step=[clip_weights(0.01)],
+        g_optimizer=torch.optim.RMSprop(g.parameters(), lr=5e-5), d_optimizer=torch.optim.RMSprop(d.parameters(), lr=5e-5),
+        ema_decay=0.999, log_every=50, **kw,
+    )
+
+
+def wgan_gp_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *labels: torch.Tensor) -> torch.Tensor:
+    """λ · gradient_penalty with λ = 10 (Gulrajani et al., 2017): the trainer's ``penalty``."""
+    return 10.0 * gradient_penalty(critic, real, fake, *labels)
+
+
+def _wgan_gp_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
+    # Gulrajani et al. (2017): λ = 10, five critic steps, Adam 1e-4 with betas (0.5, 0.9) as in
+    # their reference code (the paper's Algorithm 1 uses β1 = 0)
+    data = load_mnist("train").images
+    return GANTrainer(
+        g, d, data, batch_size=64, d_steps=5, d_loss=critic_loss, g_loss=wasserstein_generator_loss,
+        penalty=wgan_gp_penalty,
+        g_optimizer=adam(g, 1e-4, (0.5, 0.9)), d_optimizer=adam(d, 1e-4, (0.5, 0.9)),
+        ema_decay=0.999, log_every=50, **kw,
+    )
+
+
+def _wgan_gp_models(profile: str) -> tuple[nn.Module, nn.Module]:
+    width = 64 if profile == "full" else 16
+    return DCGANGenerator(latent_dim=64, width=width, upsample="transposed"), WGANCritic(width=width, norm="layer")
+
+
 RECIPES: dict[str, Recipe] = {
     "mlp": Recipe(
         "the MLP GAN of chapter 2 (G 256-512-1024, D 512-256), non-saturating loss",
@@ -89,6 +129,18 @@ RECIPES: dict[str, Recipe] = {
         {"smoke": 20, "cpu": 4000, "full": 20000},
         _cgan_models,
         _cgan_trainer,
+    ),
+    "wgan": Recipe(
+        "WGAN of chapter 5: DCGAN generator, critic without batch norm, weights clipped to ±0.01, RMSProp 5e-5, 5 critic steps",
+        {"smoke": 4, "cpu": 600, "full": 20000},
+        _wgan_models,
+        _wgan_trainer,
+    ),
+    "wgan-gp": Recipe(
+        "WGAN-GP of chapter 5: DCGAN generator, layer-norm critic, gradient penalty λ = 10, Adam 1e-4 (0.5, 0.9), 5 critic steps",
+        {"smoke": 4, "cpu": 600, "full": 20000},
+        _wgan_gp_models,
+        _wgan_gp_trainer,
     ),
 }
 
