@@ -40,8 +40,8 @@ from pathlib import Path
 from ..checks import GanCourseError
 from . import compare
 
-ROOT = Path(__file__).resolve().parents[2]
-MASTERS = ROOT / "instructor"
+ROOT = Path(__file__).resolve().parents[2]  # the course checkout (gancourse is installed editable)
+MASTERS = ROOT / "instructor" if (ROOT / "instructor").is_dir() else Path.cwd() / "instructor"
 EXERCISES = ROOT / "exercises"
 DEFAULT_TIMEOUT = 120.0
 
