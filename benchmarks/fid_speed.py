@@ -40,18 +40,21 @@ def main() -> None:
     images = digits_10k()
     load_classifier()  # loading the 0.4 MB weights is not part of FID
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     value = fid(images, reference_stats())
-    cold = time.perf_counter() - start
-    warm = []
+    cold, cold_cpu = time.perf_counter() - start, time.process_time() - cpu
+    warm, warm_cpu = [], []
     for _ in range(args.repeats):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         fid(images, reference_stats())
         warm.append(time.perf_counter() - start)
+        warm_cpu.append(time.process_time() - cpu)
     print(f"FID of {len(images):,} digits vs the reference ({reference_stats().n:,} training digits, "
           f"{load_mnist('train', verbose=False).source}) on {torch.get_num_threads()} threads: {value:.3f}")
-    print(f"first call (computes the reference statistics too): {cold:.2f} s")
-    print(f"reference cached: best {min(warm):.2f} s, median {sorted(warm)[len(warm) // 2]:.2f} s of {len(warm)}")
+    print(f"first call (computes the reference statistics too): {cold:.2f} s wall, {cold_cpu:.2f} s CPU")
+    print(f"reference cached: best {min(warm):.2f} s wall, median {sorted(warm)[len(warm) // 2]:.2f} s of {len(warm)}; "
+          f"CPU time {min(warm_cpu):.2f} s (all threads; on an idle machine wall ≈ CPU / threads)")
+    print(f"load average now: {os.getloadavg()[0]:.1f} (a loaded machine inflates wall times)")
 
 
 if __name__ == "__main__":

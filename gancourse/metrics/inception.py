@@ -28,7 +28,11 @@ class ISResult(NamedTuple):
 
 
 def inception_score_from_probs(probs: torch.Tensor, splits: int = 10) -> ISResult:
-    """IS from class probabilities (N, K) (rows summing to 1), over ``splits`` equal parts."""
+    """IS from class probabilities (N, K) (rows summing to 1), over ``splits`` consecutive equal parts.
+
+    The parts are taken in the given order: shuffle rows that are sorted by class first
+    (:func:`inception_score` does), or each part holds one class and the score drops to ~1.
+    """
     p = probs.double()
     if p.dim() != 2 or len(p) < splits or splits < 1:
         raise GanCourseError(f"inception_score: expected probabilities (N, K) with N >= splits={splits}, got {tuple(p.shape)}")
@@ -40,8 +44,10 @@ def inception_score_from_probs(probs: torch.Tensor, splits: int = 10) -> ISResul
     return ISResult(float(np.mean(scores)), float(np.std(scores)))
 
 
-def inception_score(images: torch.Tensor, splits: int = 10, network: str = "classifier", weights: str | Path | None = None) -> ISResult:
-    """Inception Score of images (N, C, H, W) in [-1, 1].
+def inception_score(
+    images: torch.Tensor, splits: int = 10, network: str = "classifier", weights: str | Path | None = None, seed: int = 0,
+) -> ISResult:
+    """Inception Score of images (N, C, H, W) in [-1, 1], split into ``splits`` random parts (``seed``).
 
     Args:
         network: ``"classifier"`` (default: the shipped MNIST classifier, 28x28 digits) or
@@ -51,10 +57,12 @@ def inception_score(images: torch.Tensor, splits: int = 10, network: str = "clas
         ISResult(mean, std) over ``splits`` parts; in [1, 10] for the classifier.
     """
     if network == "classifier":
-        return inception_score_from_probs(classify(images), splits)
-    if network == "inception":
-        return inception_score_from_probs(_inception_probs(images, weights), splits)
-    raise GanCourseError(f"unknown network {network!r}; choose 'classifier' or 'inception'")
+        probs = classify(images)
+    elif network == "inception":
+        probs = _inception_probs(images, weights)
+    else:
+        raise GanCourseError(f"unknown network {network!r}; choose 'classifier' or 'inception'")
+    return inception_score_from_probs(probs[torch.randperm(len(probs), generator=torch.Generator().manual_seed(seed))], splits)
 
 
 def inception_weights(weights: str | Path | None = None) -> Path:

@@ -42,10 +42,13 @@ def mmd2_unbiased(x: torch.Tensor, y: torch.Tensor) -> float:
 def kid_from_features(
     feats_a: torch.Tensor, feats_b: torch.Tensor, subsets: int = 50, subset_size: int = 1000, seed: int = 0,
 ) -> KIDResult:
-    """KID of two feature sets (N, F): ``subsets`` random subsets of ``min(subset_size, N_a, N_b)`` each."""
+    """KID of two feature sets (N, F): ``subsets`` random subsets of ``subset_size`` from each.
+
+    ``subset_size`` is capped at half the smaller set, so that subsets differ and their spread means something.
+    """
     if feats_a.dim() != 2 or feats_b.dim() != 2 or feats_a.shape[1] != feats_b.shape[1]:
         raise GanCourseError(f"kid: expected features (N, F) of one F, got {tuple(feats_a.shape)} and {tuple(feats_b.shape)}")
-    size = min(subset_size, len(feats_a), len(feats_b))
+    size = min(subset_size, min(len(feats_a), len(feats_b)) // 2)
     if size < 2 or subsets < 1:
         raise GanCourseError("kid: needs at least 2 samples per set and at least 1 subset")
     g = torch.Generator().manual_seed(seed)
@@ -65,7 +68,7 @@ def kid(
 
     Args:
         images_a, images_b: (N, 1, 28, 28) in [-1, 1].
-        subsets, subset_size: how many random subsets, of how many images each (capped at N).
+        subsets, subset_size: how many random subsets, of how many images each (capped at N/2).
     Returns:
         KIDResult(mean, std); the mean can be slightly negative for matching distributions.
     """

@@ -36,6 +36,7 @@ def evaluate_images(images: torch.Tensor, reference: torch.Tensor | None = None)
     gen = feature_stats(fx)
     kid = kid_from_features(fr, fx, subsets=20, subset_size=1000)
     probs = extract_features(x, logits=True).softmax(1)
+    probs = probs[torch.randperm(len(probs), generator=torch.Generator().manual_seed(0))]  # parts must mix classes
     inc = inception_score_from_probs(probs, splits=min(10, len(x)))
     pr = precision_recall_from_features(fr, fx, k=3) if len(x) > 3 else (float("nan"), float("nan"))
     c2st = two_sample_test_points(fr, fx) if len(x) >= 4 else None
