@@ -61,7 +61,9 @@ def _dcgan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTra
 
 def _cgan_models(profile: str) -> tuple[nn.Module, nn.Module]:
     width = 64 if profile == "full" else 32
-    return (ConditionalGenerator(64, 10, "multiply", width), ConditionalDiscriminator(10, "multiply", width))
+    # G concatenates the label: z ⊙ e(y) keeps z's symmetric law for every class, so one sample says
+    # little about its label (measured: 25 % conditioning accuracy after 1,000 steps). D projects (multiplies).
+    return (ConditionalGenerator(64, 10, "concat", width), ConditionalDiscriminator(10, "multiply", width))
 
 
 def _cgan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
@@ -125,7 +127,7 @@ RECIPES: dict[str, Recipe] = {
         _dcgan_trainer,
     ),
     "cgan": Recipe(
-        "the conditional DCGAN of chapter 4 (label embedding multiplied into z; projection D)",
+        "the conditional DCGAN of chapter 4 (label embedding concatenated to z; projection D)",
         {"smoke": 20, "cpu": 4000, "full": 20000},
         _cgan_models,
         _cgan_trainer,

@@ -93,3 +93,12 @@ def test_lerp_and_slerp():
     # parallel ends fall back to lerp
     torch.testing.assert_close(slerp(z0, 2 * z0, 0.5), 1.5 * z0)
     assert math.isclose(float(slerp(z0, z1, 0.25).norm()), float(slerp(z0, z1, torch.tensor([0.25]))[0].norm()), rel_tol=1e-6)
+
+
+def test_projection_term_starts_small():
+    """The label's projection must not swamp the discriminator's logit at initialisation."""
+    d = ConditionalDiscriminator(10, "multiply", width=8)
+    x = torch.rand(64, 1, 28, 28) * 2 - 1
+    h = d.features(x).flatten(1)
+    projection = (d.embed(torch.arange(64) % 10) * h).sum(1)
+    assert projection.abs().mean() < 3 * d.head(h).abs().mean()  # with N(0, 1) it is ~50x

@@ -55,7 +55,8 @@ class ConditionalDiscriminator(nn.Module):
             self.head = nn.Linear(2 * width * 7 * 7, 1)
             self.embed = nn.Embedding(num_classes, 2 * width * 7 * 7)
             init_dcgan_weights(self.head)
-            init_dcgan_weights(self.embed)
+            # nn.Embedding starts at N(0, 1): over 2w·7·7 features that term would swamp the logit at init
+            nn.init.normal_(self.embed.weight, 0.0, 0.02)
 
     def forward(self, x: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
         if self.combine == "concat":
