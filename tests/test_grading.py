@@ -24,7 +24,7 @@ from gancourse.grading.grader import MASTERS, parse_tests, strip_expected, stude
 from gancourse.grading.worker import to_data
 
 EXERCISES = ROOT / "exercises"
-SETS = ("ex01", "ex02")
+SETS = ("ex01", "ex02", "ex03", "ex04")
 SOLUTION_MARK = re.compile(r"#\s*(BEGIN|END) SOLUTION")
 
 
@@ -195,6 +195,81 @@ def test_ex02_round_trip(ex02_batch):
     assert no_detach["q3"] == possible["q3"] - 1 and no_detach["q1"] == possible["q1"] and no_detach["q2"] == possible["q2"]
     feedback = (ex02_batch[0] / "feedback" / "d_no_detach.txt").read_text()
     assert "no gradient into G" in feedback and "expected 1" in feedback
+
+
+@pytest.fixture(scope="module")
+def ex03_batch(tmp_path_factory):
+    from gancourse.grading.grader import grade_folder
+
+    base = tmp_path_factory.mktemp("ex03")
+    subs = base / "submissions"
+    sol = solutions("ex03")
+    write(subs, "a_solution", submission("ex03", sol))
+    write(subs, "b_untouched", submission("ex03"))
+    bn_everywhere = dict(sol, generator_block=sol["generator_block"].replace(
+        "return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.Tanh())",
+        "return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.Tanh())"))
+    assert bn_everywhere != sol  # right shapes and range, but batch norm on the generator's output
+    write(subs, "c_bn_on_output", submission("ex03", bn_everywhere))
+    lerp = dict(sol, slerp=sol["slerp"].replace(
+        "return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)",
+        "return (1 - t) * z0 + t * z1"))
+    assert lerp != sol
+    write(subs, "d_lerp_for_slerp", submission("ex03", lerp))
+    garbage = {k: f"def {k}(*args):\n    return torch.zeros(())" for k in sol}
+    write(subs, "f_monkeypatches", submission("ex03", garbage, extra=[PATCH_COMPARISONS]))
+    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
+    return base, read_scores(base / "scores.csv"), graded
+
+
+@pytest.fixture(scope="module")
+def ex04_batch(tmp_path_factory):
+    from gancourse.grading.grader import grade_folder
+
+    base = tmp_path_factory.mktemp("ex04")
+    subs = base / "submissions"
+    sol = solutions("ex04")
+    write(subs, "a_solution", submission("ex04", sol))
+    write(subs, "b_untouched", submission("ex04"))
+    swapped = dict(sol, combine_label=sol["combine_label"].replace("torch.cat([z, e], dim=1)", "torch.cat([e, z], dim=1)"))
+    assert swapped != sol  # right shapes, wrong order: q1 only (q2 checks shapes and the use of the label)
+    write(subs, "c_concat_swapped", submission("ex04", swapped))
+    ignores_label = dict(sol, make_conditional_generator=sol["make_conditional_generator"].replace(
+        "h = combine_label(z, self.embed(y), how)", "h = combine_label(z, self.embed(y).detach() * 0, how)"))
+    assert ignores_label != sol
+    write(subs, "d_ignores_label", submission("ex04", ignores_label))
+    garbage = {k: f"def {k}(*args):\n    return torch.zeros(())" for k in sol}
+    write(subs, "f_monkeypatches", submission("ex04", garbage, extra=[PATCH_COMPARISONS]))
+    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
+    return base, read_scores(base / "scores.csv"), graded
+
+
+def test_ex03_round_trip(ex03_batch):
+    _, scores, _ = ex03_batch
+    possible = scores["(possible)"]
+    assert possible["total"] == 10 and possible["q1"] == 5 and possible["q2"] == 5
+    assert scores["a_solution"] == possible
+    assert scores["b_untouched"]["total"] == 0
+    bn = scores["c_bn_on_output"]  # passes the public shapes test, fails the hidden layer check
+    assert 0 < bn["q1"] < possible["q1"] and bn["q2"] == possible["q2"]
+    lerp = scores["d_lerp_for_slerp"]  # right at the ends and for parallel vectors only
+    assert 0 < lerp["q2"] < possible["q2"] and lerp["q1"] == possible["q1"]
+    assert scores["f_monkeypatches"]["total"] == 0
+
+
+def test_ex04_round_trip(ex04_batch):
+    base, scores, _ = ex04_batch
+    possible = scores["(possible)"]
+    assert possible["total"] == 10 and (possible["q1"], possible["q2"], possible["q3"]) == (3, 5, 2)
+    assert scores["a_solution"] == possible
+    assert scores["b_untouched"]["total"] == 0
+    swapped = scores["c_concat_swapped"]
+    assert swapped["q1"] < possible["q1"] and swapped["q2"] == possible["q2"] and swapped["q3"] == possible["q3"]
+    ignores = scores["d_ignores_label"]  # right shapes and range, but the label changes nothing
+    assert 0 < ignores["q2"] < possible["q2"] and ignores["q1"] == possible["q1"]
+    feedback = (base / "feedback" / "d_ignores_label.txt").read_text()
+    assert "every pair of images differs" in feedback
+    assert scores["f_monkeypatches"]["total"] == 0
 
 
 # ------------------------------------------------------- student versions
