@@ -18,6 +18,7 @@ The first row, "real (held-out)", scores held-out MNIST digits the same way.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import torch
@@ -41,18 +42,18 @@ def score(images: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str,
 def train_and_score(model: str, profile: str, steps: int | None, n: int, seed: int = 0) -> dict[str, float]:
     trainer = build_trainer(model, profile, seed=seed, progress=False)
     steps = steps or get_recipe(model).steps[profile]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     trainer.fit(steps)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     g = trainer.sampling_generator
     labels = balanced_labels(n, g.num_classes, trainer.device) if getattr(g, "num_classes", None) else None
     images = trainer.sample(n, labels=labels, seed=seed + 1).float().cpu()
     m = score(images, labels.cpu() if labels is not None else None)
-    m.update(model=model, profile=profile, steps=steps, seconds=seconds, steps_per_s=steps / seconds)
+    m.update(model=model, profile=profile, steps=steps, seconds=seconds, cpu_s=cpu, steps_per_s=steps / seconds)
     return m
 
 
-COLUMNS = [("model", "{:<22}"), ("profile", "{:<8}"), ("steps", "{:>7}"), ("seconds", "{:>8.0f}"), ("FID", "{:>8.2f}"),
+COLUMNS = [("model", "{:<22}"), ("profile", "{:<8}"), ("steps", "{:>7}"), ("seconds", "{:>8.0f}"), ("cpu_s", "{:>6.0f}"), ("FID", "{:>8.2f}"),
            ("KID", "{:>8.4f}"), ("precision", "{:>10.3f}"), ("recall", "{:>7.3f}"), ("classes", "{:>8}"), ("cond. acc.", "{:>11.3f}")]
 
 
@@ -73,11 +74,12 @@ def main() -> None:
     parser.add_argument("--equal-time", action="store_true", help="also train mlp for as long as dcgan took")
     args = parser.parse_args()
     profile = resolve_profile(args.profile)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, profile {profile}, {args.n} samples per model")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, profile {profile}, {args.n} samples per model; "
+          f"load average at start {os.getloadavg()[0]:.1f} (seconds = wall, cpu_s = CPU time of all threads)")
     print(" ".join(f"{k:>{len(f.format(0)) if 'f' in f or '>' in f else 8}}" if k not in ("model", "profile") else f"{k:<{22 if k == 'model' else 8}}" for k, f in COLUMNS))
     held_out = load_mnist("test", verbose=False)
     real = score(held_out.images, held_out.labels)
-    real.update(model="real (held-out)", profile="-", steps="", seconds="")
+    real.update(model="real (held-out)", profile="-", steps="", seconds="", cpu_s="")
     print(row(real), flush=True)
     results = {}
     for model in args.models:
