@@ -1,8 +1,8 @@
 """Grading round trips: the masters in instructor/, the student versions in exercises/, `gancourse grade`.
 
-Two batches are graded (one per exercise set), each holding the solution, the untouched
-student version, one wrong answer, and submissions that loop or monkeypatch numpy and
-torch; the tests below read their scores. The ex01 batch runs through the command line,
+One batch is graded per exercise set, each holding the solution, the untouched student
+version, wrong answers that must cost only their question, and submissions that loop or
+monkeypatch numpy and torch; the tests below read their scores. The ex01 batch runs through the command line,
 with TMPDIR pointed at a folder the test then finds empty.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from gancourse.grading.grader import MASTERS, parse_tests, strip_expected, stude
 from gancourse.grading.worker import to_data
 
 EXERCISES = ROOT / "exercises"
-SETS = ("ex01", "ex02", "ex03", "ex04")
+SETS = ("ex01", "ex02", "ex03", "ex04", "ex05")
 SOLUTION_MARK = re.compile(r"#\s*(BEGIN|END) SOLUTION")
 
 
@@ -270,6 +270,43 @@ def test_ex04_round_trip(ex04_batch):
     feedback = (base / "feedback" / "d_ignores_label.txt").read_text()
     assert "every pair of images differs" in feedback
     assert scores["f_monkeypatches"]["total"] == 0
+
+
+@pytest.fixture(scope="module")
+def ex05_batch(tmp_path_factory):
+    from gancourse.grading.grader import grade_folder
+
+    base = tmp_path_factory.mktemp("ex05")
+    subs = base / "submissions"
+    sol = solutions("ex05")
+    write(subs, "a_solution", submission("ex05", sol))
+    write(subs, "b_untouched", submission("ex05"))
+    flipped = dict(sol, critic_loss=sol["critic_loss"].replace(
+        "return fake_scores.mean() - real_scores.mean()", "return real_scores.mean() - fake_scores.mean()"))
+    assert flipped != sol  # the critic would maximise the fakes' scores
+    write(subs, "c_sign_flipped", submission("ex05", flipped))
+    no_graph = dict(sol, gradient_penalty=sol["gradient_penalty"].replace(", create_graph=True)", ")"))
+    assert no_graph != sol  # the right value, but the penalty cannot train the critic
+    write(subs, "d_no_create_graph", submission("ex05", no_graph))
+    garbage = {k: f"def {k}(*args, **kwargs):\n    return torch.zeros(())" for k in sol}
+    write(subs, "f_monkeypatches", submission("ex05", garbage, extra=[PATCH_COMPARISONS]))
+    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
+    return base, read_scores(base / "scores.csv"), graded
+
+
+def test_ex05_round_trip(ex05_batch):
+    base, scores, _ = ex05_batch
+    possible = scores["(possible)"]
+    assert possible["total"] == 10 and (possible["q1"], possible["q2"], possible["q3"]) == (3, 2, 5)
+    assert scores["a_solution"] == possible
+    assert scores["b_untouched"]["total"] == 0
+    flipped = scores["c_sign_flipped"]
+    assert flipped["q1"] == 0 and flipped["q2"] == possible["q2"] and flipped["q3"] == possible["q3"]
+    no_graph = scores["d_no_create_graph"]  # passes the public test and the values, fails the weights' gradient
+    assert no_graph["q3"] == possible["q3"] - 2 and no_graph["q1"] == possible["q1"] and no_graph["q2"] == possible["q2"]
+    assert scores["f_monkeypatches"]["total"] == 0
+    feedback = (base / "feedback" / "d_no_create_graph.txt").read_text()
+    assert "create_graph" in feedback
 
 
 # ------------------------------------------------------- student versions
