@@ -24,7 +24,7 @@ from gancourse.grading.grader import MASTERS, parse_tests, strip_expected, stude
 from gancourse.grading.worker import to_data
 
 EXERCISES = ROOT / "exercises"
-SETS = ("ex01", "ex02", "ex03", "ex04", "ex05")
+SETS = ("ex01", "ex02", "ex03", "ex04", "ex05", "ex07")
 SOLUTION_MARK = re.compile(r"#\s*(BEGIN|END) SOLUTION")
 
 
@@ -307,6 +307,43 @@ def test_ex05_round_trip(ex05_batch):
     assert scores["f_monkeypatches"]["total"] == 0
     feedback = (base / "feedback" / "d_no_create_graph.txt").read_text()
     assert "create_graph" in feedback
+
+
+@pytest.fixture(scope="module")
+def ex07_batch(tmp_path_factory):
+    from gancourse.grading.grader import grade_folder
+
+    base = tmp_path_factory.mktemp("ex07")
+    subs = base / "submissions"
+    sol = solutions("ex07")
+    write(subs, "a_solution", submission("ex07", sol))
+    write(subs, "b_untouched", submission("ex07"))
+    biased_cov = dict(sol, frechet_distance_from_features=sol["frechet_distance_from_features"].replace(
+        "np.cov(a, rowvar=False), np.cov(b, rowvar=False)", "np.cov(a, rowvar=False, bias=True), np.cov(b, rowvar=False, bias=True)"))
+    assert biased_cov != sol  # N instead of N - 1: right on the public test (equal covariances), wrong on the hidden ones
+    write(subs, "c_biased_covariance", submission("ex07", biased_cov))
+    two_sigma = dict(sol, mode_coverage_counts=sol["mode_coverage_counts"].replace("<= 3 * std", "<= 2 * std"))
+    assert two_sigma != sol  # a 2σ threshold: right on the public test, too few high-quality samples on the ring
+    write(subs, "d_two_sigma", submission("ex07", two_sigma))
+    garbage = {k: f"def {k}(*args, **kwargs):\n    return 0.0" for k in sol}
+    write(subs, "f_monkeypatches", submission("ex07", garbage, extra=[PATCH_COMPARISONS]))
+    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
+    return base, read_scores(base / "scores.csv"), graded
+
+
+def test_ex07_round_trip(ex07_batch):
+    base, scores, _ = ex07_batch
+    possible = scores["(possible)"]
+    assert possible["total"] == 10 and (possible["q1"], possible["q2"], possible["q3"]) == (4, 3, 3)
+    assert scores["a_solution"] == possible
+    assert scores["b_untouched"]["total"] == 0
+    biased = scores["c_biased_covariance"]  # passes the public test, fails both hidden ones
+    assert biased["q1"] == 1 and biased["q2"] == possible["q2"] and biased["q3"] == possible["q3"]
+    two_sigma = scores["d_two_sigma"]
+    assert two_sigma["q3"] == 1 and two_sigma["q1"] == possible["q1"] and two_sigma["q2"] == possible["q2"]
+    assert scores["f_monkeypatches"]["total"] == 0
+    feedback = (base / "feedback" / "d_two_sigma.txt").read_text()
+    assert "share of high-quality samples" in feedback
 
 
 # ------------------------------------------------------- student versions
