@@ -45,14 +45,21 @@ def run_notebook(path: Path, profile: str, out_dir: Path, timeout: int = 1800) -
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     status = "ok"
+    # the kernel's own stderr (start-up warnings) goes to NAME.log, not into the table
+    saved = os.dup(2)
     try:
-        pm.execute_notebook(
-            str(path), str(out_dir / path.name), parameters={"PROFILE": profile},
-            cwd=str(path.parent), progress_bar=False, execution_timeout=timeout, kernel_name="python3",
-        )
+        with open(out_dir / f"{path.stem}.log", "w") as log:
+            os.dup2(log.fileno(), 2)
+            pm.execute_notebook(
+                str(path), str(out_dir / path.name), parameters={"PROFILE": profile},
+                cwd=str(path.parent), progress_bar=False, execution_timeout=timeout, kernel_name="python3",
+            )
     except Exception as err:  # report and carry on with the next chapter
         lines = [l for l in str(err).splitlines() if l.strip()]
         status = "FAILED: " + (lines[-1] if lines else type(err).__name__)[:160]
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
     return NotebookRun(path.name, profile, time.perf_counter() - start, status)
 
 
