@@ -108,7 +108,7 @@ def _wgan_gp_models(profile: str) -> tuple[nn.Module, nn.Module]:
 RECIPES: dict[str, Recipe] = {
     "mlp": Recipe(
         "the MLP GAN of chapter 2 (G 256-512-1024, D 512-256), non-saturating loss",
-        {"smoke": 40, "cpu": 9000, "full": 30000},
+        {"smoke": 40, "cpu": 7000, "full": 30000},
         _mlp_models,
         _adam_trainer,
     ),
