@@ -28,6 +28,12 @@ def _seed():
 
 
 def pytest_terminal_summary(terminalreporter):
+    from test_notebooks import HANGS
+
+    if HANGS:
+        terminalreporter.section("notebook runs that hung and were repeated (a bug to fix)")
+        for line in HANGS:
+            terminalreporter.write_line(line)
     if NOTEBOOK_TIMES:
         terminalreporter.section("notebook times (smoke profile, papermill)")
         for name, seconds in sorted(NOTEBOOK_TIMES.items()):

@@ -28,14 +28,29 @@ def test_the_course_has_chapters():
     assert NOTEBOOKS[0].name == "01_minimax.ipynb"
 
 
+# An ipywidgets `interact` cell has twice deadlocked nbclient with the kernel idle (2026-11-23, not
+# yet understood). A smoke cell takes seconds, so a cell silent for CELL_TIMEOUT is such a hang:
+# the run is repeated once and the hang is reported in HANGS; a second hang fails the test.
+CELL_TIMEOUT = 180
+HANGS: list[str] = []
+
+
 @pytest.mark.notebook
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=IDS)
 def test_chapter_runs_in_smoke_profile(path, tmp_path):
     start = time.perf_counter()
-    pm.execute_notebook(
-        str(path), str(tmp_path / path.name), parameters={"PROFILE": "smoke"}, cwd=str(path.parent),
-        kernel_name="python3", progress_bar=False, execution_timeout=600,
-    )
+    for attempt in (1, 2):
+        try:
+            pm.execute_notebook(
+                str(path), str(tmp_path / path.name), parameters={"PROFILE": "smoke"}, cwd=str(path.parent),
+                kernel_name="python3", progress_bar=False, execution_timeout=CELL_TIMEOUT,
+            )
+            break
+        except Exception as err:
+            if attempt == 2 or "Cell execution timed out" not in str(err):
+                raise
+            HANGS.append(f"{path.name}: a cell hung for {CELL_TIMEOUT} s; ran again")
+            print(HANGS[-1])
     NOTEBOOK_TIMES[path.name] = time.perf_counter() - start
     executed = nbformat.read(tmp_path / path.name, as_version=4)
     assert not [o for c in executed.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
@@ -46,11 +61,14 @@ def test_chapter_runs_in_smoke_profile(path, tmp_path):
 def test_checked_outputs_match_nbval(path):
     """nbval --nbval-lax re-runs the committed chapter (smoke, via GANCOURSE_PROFILE) and compares tagged cells."""
     env = {**os.environ, "GANCOURSE_PROFILE": "smoke"}
-    r = subprocess.run(
-        [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-p", "no:cacheprovider", "-q",
-         "-o", "addopts=", "--rootdir", str(path.parent), str(path)],
-        capture_output=True, text=True, env=env, cwd=path.parent,
-    )
+    cmd = [sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "--nbval-cell-timeout", str(CELL_TIMEOUT),
+           "-p", "no:cacheprovider", "-q", "-o", "addopts=", "--rootdir", str(path.parent), str(path)]
+    for attempt in (1, 2):
+        r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=path.parent)
+        if attempt == 2 or not re.search(r"(?i)timed? ?out", r.stdout[-4000:]):
+            break
+        HANGS.append(f"{path.name} (nbval): a cell hung for {CELL_TIMEOUT} s; ran again")
+        print(HANGS[-1])
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
     assert re.search(r"\d+ passed", r.stdout)
 
