@@ -1,6 +1,6 @@
 """The `gancourse` command line: train, sample, run.
 
-    gancourse train MODEL --profile P --out DIR [--steps N] [--seed S] [--resume]
+    gancourse train MODEL --profile P --out DIR [--steps N] [--seed S] [--resume] [--data IMAGES_DIR]
     gancourse sample DIR --n N --out FILE.npz [--seed S] [--label K]
     gancourse run [NOTEBOOK ...] [--profile P]
     gancourse grade SUBMISSIONS_DIR --out scores.csv [--exercise ex01] [--timeout S]
@@ -70,8 +70,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     steps = args.steps or recipe.steps[profile]
     if steps < 1:
         raise GanCourseError("--steps must be a positive number of generator steps")
+    data_dir = args.data or (read_run(out).get("data") if args.resume else None)
+    data = _own_images(args.model, data_dir) if data_dir else None
     checkpoint_every = max(50, steps // 10)
-    trainer = build_trainer(args.model, profile, seed=seed, out_dir=out, checkpoint_every=checkpoint_every, progress=not args.quiet)
+    trainer = build_trainer(args.model, profile, seed=seed, out_dir=out, checkpoint_every=checkpoint_every,
+                            progress=not args.quiet, data=data)
     if args.resume:
         trainer.resume()
         if steps <= trainer.step:
@@ -79,7 +82,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             return 0
     else:
         out.mkdir(parents=True, exist_ok=True)
-        _write_json(out / RUN_FILE, {"model": args.model, "profile": profile, "seed": seed, "steps": steps})
+        own = {"data": str(data_dir), "channels": int(data.shape[1])} if data is not None else {}
+        _write_json(out / RUN_FILE, {"model": args.model, "profile": profile, "seed": seed, "steps": steps, **own})
     print(f"training {args.model} ({recipe.description}) with profile {profile!r} on {trainer.device} "
           f"from step {trainer.step} to {steps}")
     try:
@@ -93,6 +97,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"done: {trainer.step} steps in {trainer.history['wall_time'][-1]:.0f} s "
           f"({trainer.steps_per_second():.1f} steps/s); checkpoint {trainer.checkpoint_path}; preview {out / 'samples.png'}")
     return 0
+
+
+def _own_images(model: str, folder: str):
+    """The images of ``--data FOLDER`` at the size ``model`` trains on (32x32 RGB for progan)."""
+    from .data import load_image_folder
+    from .recipes import RECIPES
+
+    if not RECIPES[model].own_data:
+        own = ", ".join(name for name, r in RECIPES.items() if r.own_data)
+        raise GanCourseError(f"--data: {model!r} trains on MNIST only; a folder of your own images works with: {own}")
+    images = load_image_folder(folder, size=32, channels=3)
+    print(f"training on {len(images):,} images from {folder} (32x32, RGB)")
+    return images
 
 
 def _save_preview(trainer, path: Path) -> None:
@@ -117,7 +134,8 @@ def load_generator(folder: str | Path):
     from .recipes import get_recipe
 
     run = read_run(folder)
-    g, _ = get_recipe(run["model"]).models(run["profile"])
+    own = {"channels": run["channels"]} if "channels" in run else {}  # a run on one's own images (--data)
+    g, _ = get_recipe(run["model"]).models(run["profile"], **own)
     state = load_checkpoint(Path(folder) / "checkpoint.pt")
     weights = state.get("ema") or state.get("generator")
     try:
@@ -168,7 +186,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import torch
 
     from .data import load_mnist
-    from .metrics import evaluate_images, format_table
+    from .metrics import evaluate_images, format_table, to_classifier_size
 
     path = Path(args.file)
     if not path.is_file():
@@ -178,7 +196,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
             images = f["images"]
     except Exception as err:
         raise GanCourseError(f"{path} is not a sample file with an 'images' array ({type(err).__name__})") from None
-    images = check_images(torch.from_numpy(np.asarray(images, dtype=np.float32)), name=f"{path.name} images", channels=1, size=28)
+    images = torch.from_numpy(np.asarray(images, dtype=np.float32))
+    if images.dim() == 4 and tuple(images.shape[1:]) == (1, 32, 32):  # ProGAN's padded digits: crop the border back off
+        images = to_classifier_size(images)
+    images = check_images(images, name=f"{path.name} images", channels=1, size=28)
     held_out = load_mnist("test", verbose=False)
     print(f"{len(images):,} samples from {path} against the MNIST reference "
           f"({len(load_mnist('train', verbose=False).labels):,} training digits, {held_out.source})")
@@ -216,6 +237,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--resume", action="store_true", help="continue the run in --out up to --steps")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--data", help="progan: a folder of your own .png/.jpg images to train on (32x32 RGB; meant for a GPU)")
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("sample", help="write samples of a trained model to a .npz file")
@@ -236,7 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(func=cmd_run)
 
     e = sub.add_parser("evaluate", help="print FID, KID, IS, precision/recall … of a sample file against MNIST")
-    e.add_argument("file", help="FILE.npz written by `gancourse sample` (images float32 (N, 1, 28, 28) in [-1, 1])")
+    e.add_argument("file", help="FILE.npz written by `gancourse sample` (images float32 (N, 1, 28, 28) or ProGAN's "
+                                "(N, 1, 32, 32) in [-1, 1])")
     e.set_defaults(func=cmd_evaluate)
 
     g = sub.add_parser("grade", help="instructors: grade a folder of submitted exercise notebooks into a CSV")

@@ -2,7 +2,7 @@
 
 A recipe makes the models for a profile and a configured :class:`GANTrainer`;
 chapters grow this table: ``mlp`` (chapter 2), ``dcgan`` (3), ``cgan`` (4),
-``wgan`` and ``wgan-gp`` (5).
+``wgan`` and ``wgan-gp`` (5), ``progan`` (6).
 """
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from typing import Callable, Mapping
 import torch
 from torch import nn
 
-from .checks import check_choice
+from .checks import GanCourseError, check_choice
 from .data import load_mnist
 from .models import (
     ConditionalDiscriminator, ConditionalGenerator, DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator,
 )
+from .models.progan import ProGANDiscriminator, ProGANGenerator
 from .models.wgan import WGANCritic
+from .progressive import GrowthSchedule, ProGANTrainer
 from .losses import critic_loss, gradient_penalty, wasserstein_generator_loss
 from .trainer import GANTrainer, adam, clip_weights
 
@@ -28,8 +30,9 @@ class Recipe:
 
     description: str
     steps: Mapping[str, int]
-    models: Callable[[str], tuple[nn.Module, nn.Module]]
+    models: Callable[..., tuple[nn.Module, nn.Module]]
     trainer: Callable[[nn.Module, nn.Module, str, dict], GANTrainer]
+    own_data: bool = False  # trains on a folder of one's own images (`gancourse train MODEL --data DIR`)
 
 
 def _mlp_models(profile: str) -> tuple[nn.Module, nn.Module]:
@@ -105,6 +108,33 @@ def _wgan_gp_models(profile: str) -> tuple[nn.Module, nn.Module]:
     return DCGANGenerator(latent_dim=64, width=width, upsample="transposed"), WGANCritic(width=width, norm="layer")
 
 
+# ProGAN (chapter 6): images per phase and batch size per profile. The paper shows 800k images per
+# phase at batch 16-ish; on a CPU the budget goes where it is cheap (8x8, 16x16) and 32x32 gets short phases.
+PROGAN_SCHEDULES: dict[str, GrowthSchedule] = {
+    "smoke": GrowthSchedule(stable_images=(16, 16, 16, 16), fade_images=(16, 16, 16), batch_size=8),
+    "cpu": GrowthSchedule(stable_images=(8000, 8000, 12000, 8000), fade_images=(8000, 8000, 4000), batch_size=16),
+    "full": GrowthSchedule(stable_images=(200_000,) * 4, fade_images=(200_000,) * 3, batch_size=32),
+}
+PROGAN_WIDTHS = {"smoke": (16, 16, 8, 8), "cpu": (64, 64, 32, 16), "full": (256, 256, 128, 64)}
+
+
+def _progan_models(profile: str, channels: int = 1) -> tuple[nn.Module, nn.Module]:
+    widths = PROGAN_WIDTHS[profile]
+    return ProGANGenerator(latent_dim=128, widths=widths, channels=channels), ProGANDiscriminator(widths, channels)
+
+
+def _progan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
+    # Karras et al. (2018): WGAN-GP (λ = 10, one critic step) with the drift term, Adam 1e-3 with
+    # betas (0, 0.99) reset at each resolution, EMA 0.999 of G (its warm-up restarted at each resolution)
+    data = kw.pop("data", None)
+    data = load_mnist("train", size=32).images if data is None else data
+    return ProGANTrainer(
+        g, d, data, PROGAN_SCHEDULES[profile], penalty=wgan_gp_penalty,
+        g_optimizer=adam(g, 1e-3, (0.0, 0.99)), d_optimizer=adam(d, 1e-3, (0.0, 0.99)),
+        ema_decay=0.999, log_every=50, **kw,
+    )
+
+
 RECIPES: dict[str, Recipe] = {
     "mlp": Recipe(
         "the MLP GAN of chapter 2 (G 256-512-1024, D 512-256), non-saturating loss",
@@ -136,6 +166,14 @@ RECIPES: dict[str, Recipe] = {
         _wgan_gp_models,
         _wgan_gp_trainer,
     ),
+    "progan": Recipe(
+        "Progressive GAN of chapter 6: grown 4->8->16->32 on MNIST padded to 32x32, equalized lr, pixel norm, "
+        "minibatch stddev, WGAN-GP with drift, Adam 1e-3 (0, 0.99), EMA",
+        {p: s.total_steps for p, s in PROGAN_SCHEDULES.items()},
+        _progan_models,
+        _progan_trainer,
+        own_data=True,
+    ),
 }
 
 
@@ -144,12 +182,24 @@ def get_recipe(model: str) -> Recipe:
     return RECIPES[check_choice(model, tuple(RECIPES), "model")]
 
 
-def build_trainer(model: str, profile: str, *, seed: int = 0, device: torch.device | None = None, **kw) -> GANTrainer:
-    """Seed, build ``model``'s networks for ``profile`` and return its configured trainer."""
+def build_trainer(model: str, profile: str, *, seed: int = 0, device: torch.device | None = None,
+                  data: torch.Tensor | None = None, **kw) -> GANTrainer:
+    """Seed, build ``model``'s networks for ``profile`` and return its configured trainer.
+
+    ``data``: images (N, C, H, W) in [-1, 1] to train on instead of MNIST (recipes with ``own_data``).
+    """
     from .device import seed_everything
 
     recipe = get_recipe(model)
     seed_everything(seed)
-    g, d = recipe.models(profile)
     meta = {"model": model, "profile": profile, "seed": seed}
+    if data is None:
+        g, d = recipe.models(profile)
+    else:
+        if not recipe.own_data:
+            own = ", ".join(name for name, r in RECIPES.items() if r.own_data)
+            raise GanCourseError(f"{model!r} trains on MNIST only; a folder of your own images works with: {own}")
+        g, d = recipe.models(profile, channels=data.shape[1])
+        kw["data"] = data
+        meta["channels"] = int(data.shape[1])
     return recipe.trainer(g, d, profile, dict(device=device, seed=seed, meta=meta, **kw))

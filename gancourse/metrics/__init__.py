@@ -16,7 +16,7 @@ float tensors (N, 1, 28, 28) in [-1, 1]; anything else raises ``GanCourseError``
 ``mode_coverage``          modes covered and high-quality share on toy mixtures
 =========================  ==================================================
 """
-from .classifier import DigitClassifier, classify, extract_features, load_classifier
+from .classifier import DigitClassifier, classify, extract_features, load_classifier, to_classifier_size
 from .coverage import ModeCoverage, mode_coverage, nearest_mode
 from .frechet import FeatureStats, feature_stats, fid, frechet_distance, image_stats, reference_features, reference_stats
 from .inception import ISResult, inception_score, inception_score_from_probs
@@ -27,7 +27,7 @@ from .report import evaluate_images, format_table
 from .two_sample import TwoSampleResult, two_sample_test, two_sample_test_points
 
 __all__ = [
-    "DigitClassifier", "load_classifier", "extract_features", "classify",
+    "DigitClassifier", "load_classifier", "extract_features", "classify", "to_classifier_size",
     "frechet_distance", "fid", "feature_stats", "image_stats", "reference_features", "reference_stats", "FeatureStats",
     "kid", "kid_from_features", "mmd2_unbiased", "KIDResult",
     "inception_score", "inception_score_from_probs", "ISResult",
