@@ -1,14 +1,68 @@
-"""Execute chapter notebooks headlessly with papermill (what `make course` runs)."""
+"""Execute chapter notebooks headlessly with papermill (what `make course` runs).
+
+Papermill's executor (nbclient) waits for the kernel's messages on asyncio ZeroMQ sockets with no
+time limit. Twice, a chapter's ipywidgets ``interact`` cell never returned although the kernel had
+finished it and sat idle: the reply was on the socket but the wait was never woken. The kernel
+client used here waits in one-second slices instead, so a missed wake-up costs a second, not the run.
+"""
 from __future__ import annotations
 
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from queue import Empty
+from typing import Any, Sequence
+
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.channels import AsyncZMQSocketChannel
+from jupyter_client.manager import AsyncKernelManager
+from traitlets import Type
 
 from .checks import GanCourseError
 from .profiles import resolve_profile
+
+POLL_SLICE = 1.0  # seconds a wait for a kernel message lasts before the socket is asked again
+
+
+class SlicedPollChannel(AsyncZMQSocketChannel):
+    """A kernel channel whose ``get_msg`` re-polls every ``POLL_SLICE`` s (same timeout semantics)."""
+
+    async def get_msg(self, timeout: float | None = None) -> dict[str, Any]:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = POLL_SLICE if deadline is None else max(0.0, min(POLL_SLICE, deadline - time.monotonic()))
+            try:
+                return await super().get_msg(timeout=left)
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+
+class SlicedPollKernelClient(AsyncKernelClient):
+    shell_channel_class = Type(SlicedPollChannel)
+    iopub_channel_class = Type(SlicedPollChannel)
+
+
+class SlicedPollKernelManager(AsyncKernelManager):
+    """The kernel manager papermill is given: its clients wait in slices (see the module docstring)."""
+
+    client_class = "gancourse.runner.SlicedPollKernelClient"
+    client_factory = Type(SlicedPollKernelClient)
+
+
+def execute_chapter(path: Path, output: Path, profile: str, timeout: int | None = 1800) -> None:
+    """Run ``path`` with papermill into ``output``, ``PROFILE`` injected, in the notebook's folder.
+
+    ``timeout`` limits each cell (seconds); a failing cell raises papermill's ``PapermillExecutionError``.
+    """
+    import papermill as pm
+
+    pm.execute_notebook(
+        str(path), str(output), parameters={"PROFILE": profile}, cwd=str(Path(path).parent),
+        kernel_name="python3", progress_bar=False, execution_timeout=timeout,
+        kernel_manager_class=SlicedPollKernelManager,
+    )
 
 
 @dataclass
@@ -40,8 +94,6 @@ def find_notebooks(names: Sequence[str] = (), folder: str | Path = "notebooks") 
 
 def run_notebook(path: Path, profile: str, out_dir: Path, timeout: int = 1800) -> NotebookRun:
     """Execute one notebook with papermill, ``PROFILE`` injected; never raises on a failing cell."""
-    import papermill as pm
-
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     status = "ok"
@@ -50,10 +102,7 @@ def run_notebook(path: Path, profile: str, out_dir: Path, timeout: int = 1800) -
     try:
         with open(out_dir / f"{path.stem}.log", "w") as log:
             os.dup2(log.fileno(), 2)
-            pm.execute_notebook(
-                str(path), str(out_dir / path.name), parameters={"PROFILE": profile},
-                cwd=str(path.parent), progress_bar=False, execution_timeout=timeout, kernel_name="python3",
-            )
+            execute_chapter(path, out_dir / path.name, profile, timeout)
     except Exception as err:  # report and carry on with the next chapter
         lines = [l for l in str(err).splitlines() if l.strip()]
         status = "FAILED: " + (lines[-1] if lines else type(err).__name__)[:160]

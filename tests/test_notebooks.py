@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import nbformat
-import papermill as pm
 import pytest
 
 from conftest import NOTEBOOK_TIMES, ROOT
+from gancourse.runner import execute_chapter
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 IDS = [p.stem for p in NOTEBOOKS]
@@ -28,9 +28,10 @@ def test_the_course_has_chapters():
     assert NOTEBOOKS[0].name == "01_minimax.ipynb"
 
 
-# An ipywidgets `interact` cell has twice deadlocked nbclient with the kernel idle (2026-11-23, not
-# yet understood). A smoke cell takes seconds, so a cell silent for CELL_TIMEOUT is such a hang:
-# the run is repeated once and the hang is reported in HANGS; a second hang fails the test.
+# An ipywidgets `interact` cell twice left nbclient waiting forever with the kernel idle (2026-11-23);
+# gancourse.runner's kernel client now re-polls its sockets every second. In case another hang shows
+# up: a smoke cell takes seconds, so a cell silent for CELL_TIMEOUT is a hang; the run is repeated
+# once and the hang reported in HANGS (the summary prints it); a second hang fails the test.
 CELL_TIMEOUT = 180
 HANGS: list[str] = []
 
@@ -41,10 +42,7 @@ def test_chapter_runs_in_smoke_profile(path, tmp_path):
     start = time.perf_counter()
     for attempt in (1, 2):
         try:
-            pm.execute_notebook(
-                str(path), str(tmp_path / path.name), parameters={"PROFILE": "smoke"}, cwd=str(path.parent),
-                kernel_name="python3", progress_bar=False, execution_timeout=CELL_TIMEOUT,
-            )
+            execute_chapter(path, tmp_path / path.name, "smoke", timeout=CELL_TIMEOUT)
             break
         except Exception as err:
             if attempt == 2 or "Cell execution timed out" not in str(err):

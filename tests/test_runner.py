@@ -39,3 +39,69 @@ def test_finding_chapters(tmp_path):
     assert find_notebooks(["01"], folder=tmp_path) == [tmp_path / "01_a.ipynb"]
     with pytest.raises(GanCourseError, match="no notebook"):
         find_notebooks(["09"], folder=tmp_path)
+
+
+def _channel_pair():
+    import zmq
+    import zmq.asyncio
+    from jupyter_client.session import Session
+
+    from gancourse.runner import SlicedPollChannel
+
+    ctx = zmq.asyncio.Context()
+    a, b = ctx.socket(zmq.PAIR), ctx.socket(zmq.PAIR)
+    a.bind("inproc://sliced-poll-test")
+    b.connect("inproc://sliced-poll-test")
+    session = Session()
+    return SlicedPollChannel(b, session), a, session, ctx
+
+
+def test_a_lost_wake_up_costs_one_poll_slice_not_the_run(monkeypatch):
+    """The kernel's reply is on the socket but the first poll is never woken: the wait still ends."""
+    import asyncio
+    import time
+    from queue import Empty
+
+    from gancourse import runner
+
+    channel, kernel_side, session, ctx = _channel_pair()
+    monkeypatch.setattr(runner, "POLL_SLICE", 0.2)
+    real_poll, polls = channel.socket.poll, []
+
+    async def lossy_poll(timeout=None, *args):
+        polls.append(timeout)
+        if len(polls) == 1:  # the lost wake-up: report nothing until the caller's timeout
+            if timeout is None:
+                await asyncio.Event().wait()  # what a plain channel would do: wait forever
+            await asyncio.sleep(timeout / 1000)
+            return 0
+        return await real_poll(timeout, *args)
+
+    monkeypatch.setattr(channel.socket, "poll", lossy_poll)
+
+    async def scenario():
+        session.send(kernel_side, "execute_reply", {"status": "ok"})
+        start = time.monotonic()
+        msg = await asyncio.wait_for(channel.get_msg(timeout=None), 5)
+        return msg, time.monotonic() - start
+
+    try:
+        msg, waited = asyncio.run(scenario())
+        assert msg["msg_type"] == "execute_reply" and msg["content"]["status"] == "ok"
+        assert polls[0] == 200 and waited < 2  # one slice lost, then the message is read
+        # a real timeout is still honoured: nothing arrives, Empty after about the timeout
+        start = time.monotonic()
+        with pytest.raises(Empty):
+            asyncio.run(channel.get_msg(timeout=0.5))
+        assert 0.45 < time.monotonic() - start < 2
+    finally:
+        channel.close()
+        kernel_side.close()
+        ctx.term()
+
+
+def test_the_course_runner_uses_the_sliced_poll_client():
+    from gancourse.runner import SlicedPollChannel, SlicedPollKernelManager
+
+    client = SlicedPollKernelManager(kernel_name="python3").client()
+    assert client.shell_channel_class is SlicedPollChannel and client.iopub_channel_class is SlicedPollChannel
