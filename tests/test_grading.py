@@ -24,7 +24,7 @@ from gancourse.grading.grader import MASTERS, parse_tests, strip_expected, stude
 from gancourse.grading.worker import to_data
 
 EXERCISES = ROOT / "exercises"
-SETS = ("ex01", "ex02", "ex03", "ex04", "ex05", "ex07")
+SETS = ("ex01", "ex02", "ex03", "ex04", "ex05", "ex06", "ex07")
 SOLUTION_MARK = re.compile(r"#\s*(BEGIN|END) SOLUTION")
 
 
@@ -307,6 +307,44 @@ def test_ex05_round_trip(ex05_batch):
     assert scores["f_monkeypatches"]["total"] == 0
     feedback = (base / "feedback" / "d_no_create_graph.txt").read_text()
     assert "create_graph" in feedback
+
+
+@pytest.fixture(scope="module")
+def ex06_batch(tmp_path_factory):
+    from gancourse.grading.grader import grade_folder
+
+    base = tmp_path_factory.mktemp("ex06")
+    subs = base / "submissions"
+    sol = solutions("ex06")
+    write(subs, "a_solution", submission("ex06", sol))
+    write(subs, "b_untouched", submission("ex06"))
+    unbiased = dict(sol, minibatch_stddev=sol["minibatch_stddev"].replace(
+        "y = torch.sqrt((y - y.mean(0)).pow(2).mean(0) + 1e-8)", "y = torch.sqrt(y.var(0) + 1e-8)"))
+    assert unbiased != sol  # torch's default unbiased variance: right for identical samples (the public test) only
+    write(subs, "c_unbiased_std", submission("ex06", unbiased))
+    fan_in = dict(sol, make_equalized_conv2d=sol["make_equalized_conv2d"].replace(
+        "self.scale = gain / math.sqrt(c_in * kernel_size * kernel_size)", "self.scale = gain / math.sqrt(c_in)"))
+    assert fan_in != sol  # forgets the kernel's k·k inputs: right for 1x1 kernels (the public test) only
+    write(subs, "d_fan_in_without_kernel", submission("ex06", fan_in))
+    garbage = {k: f"def {k}(*args, **kwargs):\n    return torch.zeros(())" for k in sol}
+    write(subs, "f_monkeypatches", submission("ex06", garbage, extra=[PATCH_COMPARISONS]))
+    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
+    return base, read_scores(base / "scores.csv"), graded
+
+
+def test_ex06_round_trip(ex06_batch):
+    base, scores, _ = ex06_batch
+    possible = scores["(possible)"]
+    assert possible["total"] == 10 and (possible["q1"], possible["q2"], possible["q3"], possible["q4"]) == (2, 3, 3, 2)
+    assert scores["a_solution"] == possible
+    assert scores["b_untouched"]["total"] == 0
+    unbiased = scores["c_unbiased_std"]
+    assert unbiased["q2"] == 1 and all(unbiased[q] == possible[q] for q in ("q1", "q3", "q4"))
+    fan_in = scores["d_fan_in_without_kernel"]
+    assert fan_in["q3"] == 2 and all(fan_in[q] == possible[q] for q in ("q1", "q2", "q4"))
+    assert scores["f_monkeypatches"]["total"] == 0
+    feedback = (base / "feedback" / "c_unbiased_std.txt").read_text()
+    assert "biased variance" in feedback
 
 
 @pytest.fixture(scope="module")
