@@ -7,10 +7,12 @@ package's offline metrics against the MNIST training digits:
   FID, KID        classifier features (lower is better; real held-out digits give the floor)
   precision/recall  k-NN manifolds (k = 3)
   classes         classes that get at least 5 % of the samples (by the shipped classifier)
+  confident       share of samples the classifier reads with probability > 0.9
   cond. acc.      conditional models: share of samples the classifier reads as the asked label
 
     python benchmarks/quality.py                       # mlp, dcgan, cgan in the cpu profile
     python benchmarks/quality.py --models dcgan --steps 3000
+    python benchmarks/quality.py --models progan       # 32x32 digits: cropped to 28x28 (undoes the padding)
     python benchmarks/quality.py --equal-time          # adds mlp trained for dcgan's wall time
 
 The first row, "real (held-out)", scores held-out MNIST digits the same way.
@@ -24,15 +26,18 @@ import time
 import torch
 
 from gancourse.data import load_mnist
-from gancourse.metrics import classify, evaluate_images
+from gancourse.metrics import classify, evaluate_images, to_classifier_size
 from gancourse.profiles import resolve_profile
 from gancourse.recipes import build_trainer, get_recipe
 from gancourse.sampling import balanced_labels
 
 
 def score(images: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str, float]:
+    images = to_classifier_size(images)  # ProGAN's 32x32 digits lose their 2-pixel padding
     m = evaluate_images(images)
-    pred = classify(images).argmax(1)
+    probs = classify(images)
+    pred = probs.argmax(1)
+    m["confident"] = float((probs.max(1).values > 0.9).float().mean())
     counts = torch.bincount(pred, minlength=10).float() / len(pred)
     m["classes"] = int((counts >= 0.05).sum())
     m["cond. acc."] = float((pred == labels).float().mean()) if labels is not None else float("nan")
@@ -54,7 +59,8 @@ def train_and_score(model: str, profile: str, steps: int | None, n: int, seed: i
 
 
 COLUMNS = [("model", "{:<22}"), ("profile", "{:<8}"), ("steps", "{:>7}"), ("seconds", "{:>8.0f}"), ("cpu_s", "{:>6.0f}"), ("FID", "{:>8.2f}"),
-           ("KID", "{:>8.4f}"), ("precision", "{:>10.3f}"), ("recall", "{:>7.3f}"), ("classes", "{:>8}"), ("cond. acc.", "{:>11.3f}")]
+           ("KID", "{:>8.4f}"), ("precision", "{:>10.3f}"), ("recall", "{:>7.3f}"), ("classes", "{:>8}"), ("confident", "{:>10.3f}"),
+           ("cond. acc.", "{:>11.3f}")]
 
 
 def row(m: dict) -> str:
