@@ -156,13 +156,13 @@ RECIPES: dict[str, Recipe] = {
     ),
     "wgan": Recipe(
         "WGAN of chapter 5: DCGAN generator, critic without batch norm, weights clipped to ±0.01, RMSProp 5e-5, 5 critic steps",
-        {"smoke": 4, "cpu": 400, "full": 20000},
+        {"smoke": 4, "cpu": 1500, "full": 20000},
         _wgan_models,
         _wgan_trainer,
     ),
     "wgan-gp": Recipe(
         "WGAN-GP of chapter 5: DCGAN generator, layer-norm critic, gradient penalty λ = 10, Adam 1e-4 (0.5, 0.9), 5 critic steps",
-        {"smoke": 4, "cpu": 400, "full": 20000},
+        {"smoke": 4, "cpu": 1000, "full": 20000},
         _wgan_gp_models,
         _wgan_gp_trainer,
     ),
