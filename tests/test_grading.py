@@ -88,6 +88,31 @@ def read_scores(path: Path) -> dict[str, dict[str, float]]:
     return {r["student"]: {k: float(v) for k, v in r.items() if k != "student"} for r in rows}
 
 
+def edited(sol: dict[str, str], name: str, old: str, new: str) -> dict[str, str]:
+    """The solution with one answer's ``old`` text replaced by ``new`` (the edit must change it)."""
+    assert old in sol[name], f"{name}: {old!r} is not in the solution"
+    return dict(sol, **{name: sol[name].replace(old, new)})
+
+
+def grade_batch(tmp_path_factory, exercise: str, wrong: dict[str, dict[str, str]], garbage: str = "torch.zeros(())"):
+    """Grade a folder holding the solution, the untouched student version, each ``wrong`` submission
+    (student name -> answers) and ``f_monkeypatches``: every answer returns ``garbage`` and the
+    notebook patches the comparison functions. Returns (folder, scores by student, graded rows)."""
+    from gancourse.grading.grader import grade_folder
+
+    base = tmp_path_factory.mktemp(exercise)
+    subs = base / "submissions"
+    sol = solutions(exercise)
+    write(subs, "a_solution", submission(exercise, sol))
+    write(subs, "b_untouched", submission(exercise))
+    for student, answers in wrong.items():
+        write(subs, student, submission(exercise, answers))
+    junk = {k: f"def {k}(*args, **kwargs):\n    return {garbage}" for k in sol}
+    write(subs, "f_monkeypatches", submission(exercise, junk, extra=[PATCH_COMPARISONS]))
+    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
+    return base, read_scores(base / "scores.csv"), graded
+
+
 # ------------------------------------------------------------ graded batches
 @pytest.fixture(scope="module")
 def ex01_batch(tmp_path_factory):
@@ -119,26 +144,15 @@ def ex01_batch(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def ex02_batch(tmp_path_factory):
-    from gancourse.grading.grader import grade_folder
-
-    base = tmp_path_factory.mktemp("ex02")
-    subs = base / "submissions"
     sol = solutions("ex02")
-    write(subs, "a_solution", submission("ex02", sol))
-    write(subs, "b_untouched", submission("ex02"))
-    wrong = dict(sol, discriminator_loss=sol["discriminator_loss"].replace(
-        "return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()",
-        "return torch.log(1 + torch.exp(-real_logits)).mean() + torch.log(1 + torch.exp(fake_logits)).mean()"))
-    assert wrong != sol  # right on moderate logits, infinite at ±100
-    write(subs, "c_unstable_d_loss", submission("ex02", wrong))
-    no_detach = dict(sol, train_step=sol["train_step"].replace(
-        "d_loss = discriminator_loss(D(real), D(fake.detach()))", "d_loss = discriminator_loss(D(real), D(G(z)))"))
-    assert no_detach != sol
-    write(subs, "d_no_detach", submission("ex02", no_detach))
-    garbage = {k: f"def {k}(*args):\n    return torch.zeros(())" for k in sol}
-    write(subs, "f_monkeypatches", submission("ex02", garbage, extra=[PATCH_COMPARISONS]))
-    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
-    return base, read_scores(base / "scores.csv"), graded
+    return grade_batch(tmp_path_factory, "ex02", {
+        # right on moderate logits, infinite at ±100
+        "c_unstable_d_loss": edited(sol, "discriminator_loss",
+                                    "return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()",
+                                    "return torch.log(1 + torch.exp(-real_logits)).mean() + torch.log(1 + torch.exp(fake_logits)).mean()"),
+        "d_no_detach": edited(sol, "train_step", "d_loss = discriminator_loss(D(real), D(fake.detach()))",
+                              "d_loss = discriminator_loss(D(real), D(G(z)))"),
+    })
 
 
 def test_ex01_solution_full_marks_untouched_zero(ex01_batch):
@@ -199,49 +213,27 @@ def test_ex02_round_trip(ex02_batch):
 
 @pytest.fixture(scope="module")
 def ex03_batch(tmp_path_factory):
-    from gancourse.grading.grader import grade_folder
-
-    base = tmp_path_factory.mktemp("ex03")
-    subs = base / "submissions"
     sol = solutions("ex03")
-    write(subs, "a_solution", submission("ex03", sol))
-    write(subs, "b_untouched", submission("ex03"))
-    bn_everywhere = dict(sol, generator_block=sol["generator_block"].replace(
-        "return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.Tanh())",
-        "return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.Tanh())"))
-    assert bn_everywhere != sol  # right shapes and range, but batch norm on the generator's output
-    write(subs, "c_bn_on_output", submission("ex03", bn_everywhere))
-    lerp = dict(sol, slerp=sol["slerp"].replace(
-        "return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)",
-        "return (1 - t) * z0 + t * z1"))
-    assert lerp != sol
-    write(subs, "d_lerp_for_slerp", submission("ex03", lerp))
-    garbage = {k: f"def {k}(*args):\n    return torch.zeros(())" for k in sol}
-    write(subs, "f_monkeypatches", submission("ex03", garbage, extra=[PATCH_COMPARISONS]))
-    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
-    return base, read_scores(base / "scores.csv"), graded
+    return grade_batch(tmp_path_factory, "ex03", {
+        # right shapes and range, but batch norm on the generator's output
+        "c_bn_on_output": edited(sol, "generator_block",
+                                 "return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.Tanh())",
+                                 "return nn.Sequential(nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1), nn.BatchNorm2d(c_out), nn.Tanh())"),
+        "d_lerp_for_slerp": edited(sol, "slerp",
+                                   "return (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)",
+                                   "return (1 - t) * z0 + t * z1"),
+    })
 
 
 @pytest.fixture(scope="module")
 def ex04_batch(tmp_path_factory):
-    from gancourse.grading.grader import grade_folder
-
-    base = tmp_path_factory.mktemp("ex04")
-    subs = base / "submissions"
     sol = solutions("ex04")
-    write(subs, "a_solution", submission("ex04", sol))
-    write(subs, "b_untouched", submission("ex04"))
-    swapped = dict(sol, combine_label=sol["combine_label"].replace("torch.cat([z, e], dim=1)", "torch.cat([e, z], dim=1)"))
-    assert swapped != sol  # right shapes, wrong order: q1 only (q2 checks shapes and the use of the label)
-    write(subs, "c_concat_swapped", submission("ex04", swapped))
-    ignores_label = dict(sol, make_conditional_generator=sol["make_conditional_generator"].replace(
-        "h = combine_label(z, self.embed(y), how)", "h = combine_label(z, self.embed(y).detach() * 0, how)"))
-    assert ignores_label != sol
-    write(subs, "d_ignores_label", submission("ex04", ignores_label))
-    garbage = {k: f"def {k}(*args):\n    return torch.zeros(())" for k in sol}
-    write(subs, "f_monkeypatches", submission("ex04", garbage, extra=[PATCH_COMPARISONS]))
-    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
-    return base, read_scores(base / "scores.csv"), graded
+    return grade_batch(tmp_path_factory, "ex04", {
+        # right shapes, wrong order: q1 only (q2 checks shapes and the use of the label)
+        "c_concat_swapped": edited(sol, "combine_label", "torch.cat([z, e], dim=1)", "torch.cat([e, z], dim=1)"),
+        "d_ignores_label": edited(sol, "make_conditional_generator", "h = combine_label(z, self.embed(y), how)",
+                                  "h = combine_label(z, self.embed(y).detach() * 0, how)"),
+    })
 
 
 def test_ex03_round_trip(ex03_batch):
@@ -274,24 +266,14 @@ def test_ex04_round_trip(ex04_batch):
 
 @pytest.fixture(scope="module")
 def ex05_batch(tmp_path_factory):
-    from gancourse.grading.grader import grade_folder
-
-    base = tmp_path_factory.mktemp("ex05")
-    subs = base / "submissions"
     sol = solutions("ex05")
-    write(subs, "a_solution", submission("ex05", sol))
-    write(subs, "b_untouched", submission("ex05"))
-    flipped = dict(sol, critic_loss=sol["critic_loss"].replace(
-        "return fake_scores.mean() - real_scores.mean()", "return real_scores.mean() - fake_scores.mean()"))
-    assert flipped != sol  # the critic would maximise the fakes' scores
-    write(subs, "c_sign_flipped", submission("ex05", flipped))
-    no_graph = dict(sol, gradient_penalty=sol["gradient_penalty"].replace(", create_graph=True)", ")"))
-    assert no_graph != sol  # the right value, but the penalty cannot train the critic
-    write(subs, "d_no_create_graph", submission("ex05", no_graph))
-    garbage = {k: f"def {k}(*args, **kwargs):\n    return torch.zeros(())" for k in sol}
-    write(subs, "f_monkeypatches", submission("ex05", garbage, extra=[PATCH_COMPARISONS]))
-    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
-    return base, read_scores(base / "scores.csv"), graded
+    return grade_batch(tmp_path_factory, "ex05", {
+        # the critic would maximise the fakes' scores
+        "c_sign_flipped": edited(sol, "critic_loss", "return fake_scores.mean() - real_scores.mean()",
+                                 "return real_scores.mean() - fake_scores.mean()"),
+        # the right value, but the penalty cannot train the critic
+        "d_no_create_graph": edited(sol, "gradient_penalty", ", create_graph=True)", ")"),
+    })
 
 
 def test_ex05_round_trip(ex05_batch):
@@ -311,25 +293,16 @@ def test_ex05_round_trip(ex05_batch):
 
 @pytest.fixture(scope="module")
 def ex06_batch(tmp_path_factory):
-    from gancourse.grading.grader import grade_folder
-
-    base = tmp_path_factory.mktemp("ex06")
-    subs = base / "submissions"
     sol = solutions("ex06")
-    write(subs, "a_solution", submission("ex06", sol))
-    write(subs, "b_untouched", submission("ex06"))
-    unbiased = dict(sol, minibatch_stddev=sol["minibatch_stddev"].replace(
-        "y = torch.sqrt((y - y.mean(0)).pow(2).mean(0) + 1e-8)", "y = torch.sqrt(y.var(0) + 1e-8)"))
-    assert unbiased != sol  # torch's default unbiased variance: right for identical samples (the public test) only
-    write(subs, "c_unbiased_std", submission("ex06", unbiased))
-    fan_in = dict(sol, make_equalized_conv2d=sol["make_equalized_conv2d"].replace(
-        "self.scale = gain / math.sqrt(c_in * kernel_size * kernel_size)", "self.scale = gain / math.sqrt(c_in)"))
-    assert fan_in != sol  # forgets the kernel's k·k inputs: right for 1x1 kernels (the public test) only
-    write(subs, "d_fan_in_without_kernel", submission("ex06", fan_in))
-    garbage = {k: f"def {k}(*args, **kwargs):\n    return torch.zeros(())" for k in sol}
-    write(subs, "f_monkeypatches", submission("ex06", garbage, extra=[PATCH_COMPARISONS]))
-    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
-    return base, read_scores(base / "scores.csv"), graded
+    return grade_batch(tmp_path_factory, "ex06", {
+        # torch's default unbiased variance: right for identical samples (the public test) only
+        "c_unbiased_std": edited(sol, "minibatch_stddev", "y = torch.sqrt((y - y.mean(0)).pow(2).mean(0) + 1e-8)",
+                                 "y = torch.sqrt(y.var(0) + 1e-8)"),
+        # forgets the kernel's k·k inputs: right for 1x1 kernels (the public test) only
+        "d_fan_in_without_kernel": edited(sol, "make_equalized_conv2d",
+                                          "self.scale = gain / math.sqrt(c_in * kernel_size * kernel_size)",
+                                          "self.scale = gain / math.sqrt(c_in)"),
+    })
 
 
 def test_ex06_round_trip(ex06_batch):
@@ -349,24 +322,15 @@ def test_ex06_round_trip(ex06_batch):
 
 @pytest.fixture(scope="module")
 def ex07_batch(tmp_path_factory):
-    from gancourse.grading.grader import grade_folder
-
-    base = tmp_path_factory.mktemp("ex07")
-    subs = base / "submissions"
     sol = solutions("ex07")
-    write(subs, "a_solution", submission("ex07", sol))
-    write(subs, "b_untouched", submission("ex07"))
-    biased_cov = dict(sol, frechet_distance_from_features=sol["frechet_distance_from_features"].replace(
-        "np.cov(a, rowvar=False), np.cov(b, rowvar=False)", "np.cov(a, rowvar=False, bias=True), np.cov(b, rowvar=False, bias=True)"))
-    assert biased_cov != sol  # N instead of N - 1: right on the public test (equal covariances), wrong on the hidden ones
-    write(subs, "c_biased_covariance", submission("ex07", biased_cov))
-    two_sigma = dict(sol, mode_coverage_counts=sol["mode_coverage_counts"].replace("<= 3 * std", "<= 2 * std"))
-    assert two_sigma != sol  # a 2σ threshold: right on the public test, too few high-quality samples on the ring
-    write(subs, "d_two_sigma", submission("ex07", two_sigma))
-    garbage = {k: f"def {k}(*args, **kwargs):\n    return 0.0" for k in sol}
-    write(subs, "f_monkeypatches", submission("ex07", garbage, extra=[PATCH_COMPARISONS]))
-    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
-    return base, read_scores(base / "scores.csv"), graded
+    return grade_batch(tmp_path_factory, "ex07", {
+        # N instead of N - 1: right on the public test (equal covariances), wrong on the hidden ones
+        "c_biased_covariance": edited(sol, "frechet_distance_from_features",
+                                      "np.cov(a, rowvar=False), np.cov(b, rowvar=False)",
+                                      "np.cov(a, rowvar=False, bias=True), np.cov(b, rowvar=False, bias=True)"),
+        # a 2σ threshold: right on the public test, too few high-quality samples on the ring
+        "d_two_sigma": edited(sol, "mode_coverage_counts", "<= 3 * std", "<= 2 * std"),
+    }, garbage="0.0")
 
 
 def test_ex07_round_trip(ex07_batch):
