@@ -153,8 +153,8 @@ class ProGANTrainer(GANTrainer):
     # --------------------------------------------------------------- growth
     @property
     def level(self) -> int:
-        """The networks' current level (0..3), read from G's buffer (so it survives a resume)."""
-        return int(self.G.level)
+        """The networks' current level (0..3), as G holds it (restored with G's buffers on resume)."""
+        return self.G._state()[0]
 
     def _grow(self, level: int, alpha: float) -> None:
         if level != self.level:

@@ -301,3 +301,19 @@ def test_cli_own_images(tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.startswith("gancourse: error:") and message in err
+
+
+def test_the_forward_pass_reads_growth_without_touching_the_buffers_and_loading_refreshes_it():
+    """No host sync per step on a GPU: forward uses a Python copy of (level, alpha); load_state_dict restores it."""
+    from gancourse.models.progan import ProGANGenerator
+
+    g = ProGANGenerator()
+    g.set_growth(2, 0.25)
+    assert g._state() == (2, 0.25) and g.resolution == 16
+    assert int(g.level) == 2 and float(g.alpha) == 0.25  # the buffers still record it for checkpoints
+    fresh = ProGANGenerator()
+    assert fresh._state() == (0, 1.0)
+    fresh.load_state_dict(g.state_dict())
+    assert fresh._state() == (2, 0.25) and fresh.resolution == 16
+    fresh.train()
+    assert fresh(torch.randn(3, fresh.latent_dim)).shape[-1] == 16

@@ -114,17 +114,26 @@ def _check_widths(widths: tuple[int, ...]) -> tuple[int, ...]:
 
 
 class _Growing(nn.Module):
-    """The growth state shared by G and D: ``level`` and ``alpha`` as buffers (saved, copied to the EMA)."""
+    """The growth state shared by G and D: ``level`` and ``alpha`` as buffers (saved, copied to the EMA).
+
+    The forward pass reads a Python copy of them, kept by :meth:`set_growth` and refreshed after
+    ``load_state_dict``: reading the buffers themselves would wait for the GPU at every step.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.register_buffer("level", torch.tensor(0, dtype=torch.long))
         self.register_buffer("alpha", torch.tensor(1.0))
+        self._growth = (0, 1.0)
+        self.register_load_state_dict_post_hook(lambda module, _keys: module._reload_growth())
+
+    def _reload_growth(self) -> None:
+        self._growth = (int(self.level), float(self.alpha))  # one host sync per load, not per step
 
     @property
     def resolution(self) -> int:
         """The side of the images at the current level: 4, 8, 16 or 32."""
-        return RESOLUTIONS[int(self.level)]
+        return RESOLUTIONS[self._growth[0]]
 
     @torch.no_grad()
     def set_growth(self, level: int, alpha: float = 1.0) -> None:
@@ -133,11 +142,13 @@ class _Growing(nn.Module):
             raise GanCourseError(f"level must be in 0..{len(RESOLUTIONS) - 1} (resolutions {RESOLUTIONS}), got {level}")
         if not 0.0 <= alpha <= 1.0:
             raise GanCourseError(f"alpha must be in [0, 1], got {alpha}")
+        alpha = 1.0 if level == 0 else float(alpha)
         self.level.fill_(level)
-        self.alpha.fill_(1.0 if level == 0 else alpha)
+        self.alpha.fill_(alpha)
+        self._growth = (int(level), alpha)
 
     def _state(self) -> tuple[int, float]:
-        return int(self.level), float(self.alpha)
+        return self._growth
 
 
 class ProGANGenerator(_Growing):
