@@ -2,8 +2,10 @@
 
 Papermill's executor (nbclient) waits for the kernel's messages on asyncio ZeroMQ sockets with no
 time limit. Twice, a chapter's ipywidgets ``interact`` cell never returned although the kernel had
-finished it and sat idle: the reply was on the socket but the wait was never woken. The kernel
-client used here waits in one-second slices instead, so a missed wake-up costs a second, not the run.
+finished it and sat idle, which points at a lost wake-up: the reply on the socket, the wait never
+woken (the hang has not been reproduced since, so this is the likeliest cause, not a proven one).
+The kernel client used here waits in one-second slices instead, so a missed wake-up costs a second,
+not the run.
 """
 from __future__ import annotations
 
