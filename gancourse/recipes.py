@@ -39,14 +39,21 @@ def _mlp_models(profile: str) -> tuple[nn.Module, nn.Module]:
     return MLPGenerator(latent_dim=100), MLPDiscriminator()
 
 
-def _adam_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
-    """Unconditional MNIST, batch 64, Adam 2e-4 (0.5, 0.999) for both nets, EMA 0.999 (mlp, dcgan)."""
+def _adam_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict, lr: float = 2e-4) -> GANTrainer:
+    """Unconditional MNIST, batch 64, Adam ``lr`` (0.5, 0.999) for both nets, EMA 0.999 (mlp, dcgan)."""
     data = load_mnist("train").images
     return GANTrainer(
         g, d, data, batch_size=64,
-        g_optimizer=adam(g, 2e-4), d_optimizer=adam(d, 2e-4),
+        g_optimizer=adam(g, lr), d_optimizer=adam(d, lr),
         ema_decay=0.999, log_every=50, **kw,
     )
+
+
+def _dcgan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
+    # The paper's 2e-4 suits its long runs (kept in `full`). With these small nets and a budget of minutes, 1e-3
+    # lowers the FID by about 40 % at equal wall time and covers all ten digits (measured: FID 1.01 against 1.71 after 226 s,
+    # 0.84 against 1.49 after 360 s, 2 CPU threads; 2e-3 was no better than 1e-3).
+    return _adam_trainer(g, d, profile, kw, lr=2e-4 if profile == "full" else 1e-3)
 
 
 def _dcgan_models(profile: str) -> tuple[nn.Module, nn.Module]:
@@ -145,10 +152,10 @@ RECIPES: dict[str, Recipe] = {
         _adam_trainer,
     ),
     "dcgan": Recipe(
-        "the DCGAN of chapter 3 (transposed convolutions, batch norm), non-saturating loss",
-        {"smoke": 20, "cpu": 4000, "full": 20000},
+        "the DCGAN of chapter 3 (transposed convolutions, batch norm), non-saturating loss, Adam 1e-3 (2e-4 in full)",
+        {"smoke": 20, "cpu": 5000, "full": 20000},
         _dcgan_models,
-        _adam_trainer,
+        _dcgan_trainer,
     ),
     "cgan": Recipe(
         "the conditional DCGAN of chapter 4 (label embedding concatenated to z; projection D)",
