@@ -80,6 +80,23 @@ def test_fade_in_endpoints_and_midpoint():
 
 
 # ------------------------------------------------------------------ growth
+def test_channels_last_weights_change_speed_not_results():
+    torch.manual_seed(4)
+    g, d = ProGANGenerator(latent_dim=16, widths=WIDTHS), ProGANDiscriminator(WIDTHS)
+    assert g.to_rgb[3].weight.is_contiguous(memory_format=torch.channels_last)
+    assert d.blocks[0][0].weight.is_contiguous(memory_format=torch.channels_last)
+    g2, d2 = ProGANGenerator(latent_dim=16, widths=WIDTHS), ProGANDiscriminator(WIDTHS)
+    g2.load_state_dict(g.state_dict())
+    d2.load_state_dict(d.state_dict())
+    g2, d2 = g2.to(memory_format=torch.contiguous_format), d2.to(memory_format=torch.contiguous_format)
+    assert g2.to_rgb[3].weight.is_contiguous()
+    z = torch.randn(8, 16)
+    for net in (g, d, g2, d2):
+        net.set_growth(3, 0.4)
+    x = g(z)
+    assert torch.allclose(x, g2(z), atol=1e-5) and torch.allclose(d(x), d2(x), atol=1e-4)
+
+
 def test_networks_grow_and_keep_their_state_in_buffers():
     torch.manual_seed(0)
     g, d = ProGANGenerator(16, WIDTHS), ProGANDiscriminator(WIDTHS)

@@ -15,8 +15,9 @@ The paper's four ideas, each a small module here:
   output blended with the upscaled output of the block before it, α rising from 0 to 1.
 
 Memory layout: both networks keep their 4-D weights channels-last (N, H, W, C in memory), so their
-convolutions run in that layout; the numbers are the same, and on 2 CPU cores (oneDNN, widths
-64/32/16/16, batch 16) a training step at 32x32 is ~30 % faster, at 16x16 ~10 %.
+convolutions run in that layout; the results agree to float rounding. On 2 CPU cores (oneDNN, the
+`cpu` recipe) a training step is ~15 % faster with OMP_WAIT_POLICY=PASSIVE and no different with
+OpenMP's default waiting (``benchmarks/progan_speed.py``).
 
 Growth state: both networks keep their current ``level`` (0, 1, 2, 3 for 4, 8, 16, 32 pixels) and
 ``alpha`` in registered buffers, so they travel in the ``state_dict`` (checkpoints, the EMA copy).
