@@ -62,6 +62,8 @@ def main() -> None:
     if args.worker:
         print(json.dumps(worker(args.worker, args.steps)))
         return
+    from gancourse.recipes import PROGAN_SCHEDULES
+
     runs: dict[tuple, list[list[float]]] = {c: [] for c in COMBINATIONS}
     for _ in range(args.repeats):  # interleaved, so a change in the machine's load hits every combination
         for layout, policy in COMBINATIONS:
@@ -74,7 +76,6 @@ def main() -> None:
     print(f"ProGAN `cpu` recipe networks, batch 16, steps/s (median of {args.repeats}); "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end")
     print(f"{'layout':<14} {'OMP_WAIT_POLICY':<16} {'4x4':>7} {'8x8':>7} {'16x16':>7} {'32x32':>7}   cpu recipe (s)")
-    from gancourse.recipes import PROGAN_SCHEDULES
     steps_per_level = [0] * 4
     for level, _, _, n in PROGAN_SCHEDULES["cpu"].phases:
         steps_per_level[level] += n
