@@ -16,8 +16,8 @@ The paper's four ideas, each a small module here:
 
 Memory layout: both networks keep their 4-D weights channels-last (N, H, W, C in memory), so their
 convolutions run in that layout; the results agree to float rounding. On 2 CPU cores (oneDNN, the
-`cpu` recipe) a training step is ~15 % faster with OMP_WAIT_POLICY=PASSIVE and no different with
-OpenMP's default waiting (``benchmarks/progan_speed.py``).
+`cpu` recipe) a training step is ~15 % faster with OMP_WAIT_POLICY=PASSIVE, and no clearly
+faster with OpenMP's default waiting (``benchmarks/progan_speed.py``).
 
 Growth state: both networks keep their current ``level`` (0, 1, 2, 3 for 4, 8, 16, 32 pixels) and
 ``alpha`` in registered buffers, so they travel in the ``state_dict`` (checkpoints, the EMA copy).
