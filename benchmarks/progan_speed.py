@@ -31,24 +31,19 @@ def worker(layout: str, steps: int) -> list[float]:
     import torch
 
     from gancourse.data import load_mnist
-    from gancourse.progressive import GrowthSchedule
-    from gancourse.recipes import PROGAN_SCHEDULES, RECIPES
+    from gancourse.recipes import RECIPES
 
     data = load_mnist("train", size=32, verbose=False).images
-    batch = PROGAN_SCHEDULES["cpu"].batch_size
     rates = []
     for level in range(4):
-        stable = [batch] * 4
-        stable[level] = 10**7  # stay in this level's stabilisation phase
         g, d = RECIPES["progan"].models("cpu")
         if layout == "contiguous":
             g, d = g.to(memory_format=torch.contiguous_format), d.to(memory_format=torch.contiguous_format)
         trainer = RECIPES["progan"].trainer(g, d, "cpu", {"data": data, "seed": 0, "progress": False, "device": "cpu"})
-        trainer.schedule = GrowthSchedule(tuple(stable), (batch,) * 3, batch)
-        start = trainer.schedule.level_start(level) + 2
-        trainer.fit(start + 10)  # warm-up (oneDNN picks its kernels on the first calls)
+        trainer.step = next(start for lv, kind, start, _ in trainer.schedule.phases if lv == level and kind == "stable")
+        trainer.fit(trainer.step + 10)  # jumps to this level's stabilisation phase; warm-up (oneDNN picks its kernels)
         t = time.perf_counter()
-        trainer.fit(start + 10 + steps)
+        trainer.fit(trainer.step + steps)
         rates.append(steps / (time.perf_counter() - t))
     return rates
 
