@@ -23,6 +23,7 @@ from typing import Any, Callable, Sequence
 import torch
 from torch import nn
 
+from . import progress
 from .checkpoint import load_checkpoint, save_checkpoint
 from .checks import CheckpointError, GanCourseError, TrainingDiverged
 from .device import get_device
@@ -213,6 +214,7 @@ class GANTrainer:
             due_checkpoint = self.checkpoint_every and self.step % self.checkpoint_every == 0
             if n == self.log_every or self.step == steps or due_checkpoint:
                 self._flush(buf[:n], keys, time.perf_counter() - start)
+                progress.report(self.meta.get("model", "training"), self.step, steps)
                 if bar is not None:
                     bar.update(n)
                     bar.set_postfix({k: f"{self.history[k][-1]:.3f}" for k in ("d_loss", "g_loss")}, refresh=False)
