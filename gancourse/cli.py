@@ -14,6 +14,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
+import signal
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -47,53 +49,112 @@ def read_run(folder: str | Path) -> dict:
     return run
 
 
+def train_command(model: str, out: str | Path, *, profile: str | None = None, steps: int | None = None,
+                  seed: int | None = None, data: str | None = None, resume: bool = False) -> str:
+    """A `gancourse train` command line, quoted so that it can be pasted into a shell."""
+    words = ["gancourse", "train", model]
+    for flag, value in (("--profile", profile), ("--steps", steps), ("--seed", seed), ("--data", data)):
+        if value is not None:
+            words += [flag, str(value)]
+    return shlex.join(words + ["--out", str(out)] + (["--resume"] if resume else []))
+
+
+def _resume_command(out: Path, steps: int | None = None) -> str:
+    """The command that continues the run in ``out`` (its model, profile and target steps; run.json has the rest)."""
+    run = read_run(out)
+    return train_command(run["model"], out, profile=run["profile"], steps=steps or run.get("steps"), resume=True)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    from .recipes import build_trainer, get_recipe
+    """Train a new run, or --resume one; SIGINT and SIGTERM save the step reached and say how to continue."""
+    from .trainer import TrainingInterrupted
+
+    def stop(signum: int, frame) -> None:  # outside fit (loading data, the preview) SIGTERM stops like Ctrl-C
+        raise TrainingInterrupted(signum)
 
     out = Path(args.out)
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        return _train(args, out)
+    except KeyboardInterrupt as interrupt:
+        print(_interrupted(interrupt, args, out), file=sys.stderr)
+        return 128 + getattr(interrupt, "signum", signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGTERM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _interrupted(interrupt: KeyboardInterrupt, args: argparse.Namespace, out: Path) -> str:
+    """The one line that ends an interrupted `gancourse train`: where it stopped and the command that goes on."""
+    name = signal.Signals(getattr(interrupt, "signum", signal.SIGINT)).name
+    if not (out / RUN_FILE).is_file():
+        start = train_command(args.model, out, profile=args.profile, steps=args.steps, seed=args.seed, data=args.data)
+        return f"interrupted ({name}) before the run started; nothing was saved: start it with `{start}`"
+    step, checkpoint = getattr(interrupt, "step", None), getattr(interrupt, "checkpoint", None)
+    if checkpoint is not None:
+        where = f"at step {step}, saved to {checkpoint}"
+    elif (out / "checkpoint.pt").is_file():
+        where = f"before the step reached was saved; {out} keeps its last complete checkpoint"
+    else:
+        where = "before its first checkpoint; --resume starts it again from step 0"
+    return f"interrupted ({name}) {where}: continue with `{_resume_command(out)}`"
+
+
+def _train(args: argparse.Namespace, out: Path) -> int:
+    from .recipes import build_trainer, get_recipe
+
     recipe = get_recipe(args.model)
     profile = resolve_profile(args.profile)
-    holds_run = (out / RUN_FILE).exists() or (out / "checkpoint.pt").exists()
-    if holds_run and not args.resume:
-        raise GanCourseError(f"{out} already holds a run; pass --resume to continue it, or choose a new --out")
+    for flag, value in (("--steps", args.steps), ("--checkpoint-every", args.checkpoint_every)):
+        if value is not None and value < 1:
+            raise GanCourseError(f"{flag} must be a positive number of generator steps")
+    if (out / "checkpoint.pt").exists() and not (out / RUN_FILE).exists():
+        raise GanCourseError(f"{out} holds a checkpoint.pt but no {RUN_FILE}, so its settings are unknown; choose a new --out")
     if args.resume:
-        if not holds_run:
-            raise GanCourseError(f"nothing to resume in {out}; drop --resume to start a new run there")
+        if not (out / RUN_FILE).exists():
+            start = train_command(args.model, out, profile=profile, steps=args.steps, seed=args.seed, data=args.data)
+            raise GanCourseError(f"nothing to resume in {out}; start the run with `{start}`")
         run = read_run(out)
-        if run["model"] != args.model:
-            raise GanCourseError(f"{out} holds a {run['model']!r} run, not {args.model!r}")
-        if args.profile != "auto" and run["profile"] != profile:
-            raise GanCourseError(f"{out} was trained with profile {run['profile']!r}; resume it with that profile")
+        asked = {"model": args.model, "profile": run["profile"] if args.profile == "auto" else profile,
+                 "seed": run["seed"] if args.seed is None else args.seed}
+        wrong = [f"{key} {run[key]!r}, not {value!r}" for key, value in asked.items() if value != run[key]]
+        if wrong:
+            raise GanCourseError(f"{out} holds a run with {', '.join(wrong)}; continue it with `{_resume_command(out)}`")
         profile, seed = run["profile"], run["seed"]
+        data_dir = str(Path(args.data).resolve()) if args.data else run.get("data")  # --data: the images have moved
+        steps = args.steps or run.get("steps") or recipe.steps[profile]
     else:
-        seed = args.seed
-    steps = args.steps or recipe.steps[profile]
-    if steps < 1:
-        raise GanCourseError("--steps must be a positive number of generator steps")
-    data_dir = args.data or (read_run(out).get("data") if args.resume else None)
+        if (out / RUN_FILE).exists():
+            raise GanCourseError(f"{out} already holds a run; continue it with `{_resume_command(out)}`, or choose a new --out")
+        seed = 0 if args.seed is None else args.seed
+        data_dir = str(Path(args.data).resolve()) if args.data else None  # a resume may start from another folder
+        steps = args.steps or recipe.steps[profile]
     data = _own_images(args.model, data_dir) if data_dir else None
-    checkpoint_every = max(50, steps // 10)
+    checkpoint_every = args.checkpoint_every or max(50, steps // 10)
     trainer = build_trainer(args.model, profile, seed=seed, out_dir=out, checkpoint_every=checkpoint_every,
                             progress=not args.quiet, data=data)
     if args.resume:
-        trainer.resume()
+        if trainer.checkpoint_path.exists():
+            trainer.resume()
+        else:
+            print(f"{out} has no checkpoint yet (it stopped before its first): training it from step 0 with its saved "
+                  f"settings: {args.model}, profile {profile!r}, seed {seed}" + (f", data {data_dir}" if data_dir else ""))
         if steps <= trainer.step:
-            print(f"{out} is already at step {trainer.step} (asked for {steps}); nothing to do")
+            if not (out / "samples.png").exists():
+                _save_preview(trainer, out / "samples.png")
+            print(f"{out} is already at step {trainer.step} (asked for {steps}); nothing to do. To train on, pass a "
+                  f"larger --steps: `{_resume_command(out, steps=2 * trainer.step)}`")
             return 0
+        updated = {**run, "steps": steps, **({"data": data_dir} if data_dir else {})}
+        if updated != run:
+            _write_json(out / RUN_FILE, updated)  # what a later --resume continues with
     else:
         out.mkdir(parents=True, exist_ok=True)
-        own = {"data": str(data_dir), "channels": int(data.shape[1])} if data is not None else {}
+        own = {"data": data_dir, "channels": int(data.shape[1])} if data is not None else {}
         _write_json(out / RUN_FILE, {"model": args.model, "profile": profile, "seed": seed, "steps": steps, **own})
     print(f"training {args.model} ({recipe.description}) with profile {profile!r} on {trainer.device} "
-          f"from step {trainer.step} to {steps}")
-    try:
-        trainer.fit(steps)
-    except KeyboardInterrupt:
-        print(f"\ninterrupted at step {trainer.step}; the last checkpoint in {out} is intact: continue with --resume", file=sys.stderr)
-        return 130
+          f"from step {trainer.step} to {steps}", flush=True)
+    trainer.fit(steps)  # a signal raises TrainingInterrupted after saving the step reached
     _save_preview(trainer, out / "samples.png")
-    if not args.resume:
-        _write_json(out / RUN_FILE, {**read_run(out), "steps": steps})
     print(f"done: {trainer.step} steps in {trainer.history['wall_time'][-1]:.0f} s "
           f"({trainer.steps_per_second():.1f} steps/s); checkpoint {trainer.checkpoint_path}; preview {out / 'samples.png'}")
     return 0
@@ -124,8 +185,10 @@ def _save_preview(trainer, path: Path) -> None:
     if images.dim() != 4:
         return
     ax = show_images(images, nrow=8, title=f"{trainer.meta.get('model')} after {trainer.step} steps")
-    ax.figure.savefig(path, dpi=100, bbox_inches="tight")
+    tmp = path.with_name(path.name + ".tmp")
+    ax.figure.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
     plt.close(ax.figure)
+    os.replace(tmp, path)  # a kill mid-write leaves the previous preview, not half of one
 
 
 def load_generator(folder: str | Path):
@@ -211,7 +274,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from .runner import run_course
 
-    runs = run_course(args.notebooks, args.profile, args.out, args.folder, store=args.store)
+    runs = run_course(args.notebooks, args.profile, args.out, args.folder, store=args.store, record_times=args.record_times)
     return 0 if all(r.status == "ok" for r in runs) else 1
 
 
@@ -234,8 +297,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--profile", default="auto", help=f"one of: {', '.join(CHOICES)} (default auto)")
     t.add_argument("--out", required=True, help="folder for run.json, checkpoint.pt and samples.png")
     t.add_argument("--steps", type=int, help="total generator steps (default: the profile's)")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--resume", action="store_true", help="continue the run in --out up to --steps")
+    t.add_argument("--seed", type=int, help="default 0 (a resumed run keeps its own)")
+    t.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its last checkpoint (from step 0 if it has none yet) up to --steps "
+                        "(default: the run's own)")
+    t.add_argument("--checkpoint-every", type=int, metavar="STEPS",
+                   help="steps between checkpoints (default: a tenth of the run, at least 50); Ctrl-C and SIGTERM also save")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--data", help="progan: a folder of your own .png/.jpg images to train on (32x32 RGB; meant for a GPU)")
     t.set_defaults(func=cmd_train)
@@ -255,6 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="build", help="folder for the executed copies")
     r.add_argument("--folder", default="notebooks", help="where the chapters are")
     r.add_argument("--store", action="store_true", help="maintainers: write the outputs back into the chapters")
+    r.add_argument("--record-times", action="store_true",
+                   help="maintainers: keep each clean run's time in its chapter (for the time-left estimates); outputs untouched")
     r.set_defaults(func=cmd_run)
 
     e = sub.add_parser("evaluate", help="print FID, KID, IS, precision/recall … of a sample file against MNIST")

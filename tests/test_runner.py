@@ -1,4 +1,7 @@
 """`gancourse run`: a failing chapter is reported and the others still run; --store keeps PROFILE = "auto"."""
+import json
+import os
+
 import nbformat
 import pytest
 
@@ -20,7 +23,7 @@ def test_a_failing_chapter_is_reported_and_the_batch_goes_on(tmp_path, capsys):
     chapter(tmp_path / "02_broken.ipynb", "raise ValueError('boom')")
     chapter(tmp_path / "03_ok.ipynb", "x = 1")
     runs = run_course(profile="smoke", out_dir=tmp_path / "build", folder=tmp_path, store=True)
-    assert [r.status.split(":")[0] for r in runs] == ["ok", "FAILED", "ok"]
+    assert [r.status[:6] for r in runs] == ["ok", "FAILED", "ok"]
     assert "boom" in runs[1].status
     table = capsys.readouterr().out
     assert "02_broken.ipynb" in table and "2/3 chapters ran" in table and "WARNING" not in table
@@ -30,6 +33,68 @@ def test_a_failing_chapter_is_reported_and_the_batch_goes_on(tmp_path, capsys):
     assert "papermill" not in stored.metadata
     broken = nbformat.read(tmp_path / "02_broken.ipynb", as_version=4)
     assert not broken.cells[1].outputs  # a failed run stores nothing
+
+
+def test_a_failure_names_its_cell_and_the_first_line_of_its_error(tmp_path):
+    chapter(tmp_path / "01_broken.ipynb", "x = 1", "raise ValueError('first line\\nsecond line')")
+    (run,) = run_course(profile="smoke", out_dir=tmp_path / "build", folder=tmp_path)
+    assert run.status == "FAILED in cell [4]: ValueError: first line", run.status  # [4]: after papermill's cell
+
+
+def test_the_status_line_says_cell_training_step_and_time_left(tmp_path):
+    import io
+
+    from gancourse import progress
+    from gancourse.runner import StatusLine
+
+    chapter(tmp_path / "01_a.ipynb", "x = 1", "# a comment\ny = 2")
+    clock = [1000.0]
+    status = StatusLine(io.StringIO(), every=3600, clock=lambda: clock[0])  # only line() is read here
+    status.begin(tmp_path / "01_a.ipynb", estimate=100.0, after=200.0, progress_file=tmp_path / "p.json")
+    try:
+        assert "01_a: cell 0/4" in status.line() and "course ~" in status.line()
+        status.on_cell_start(cell={"cell_type": "markdown", "source": "text"}, cell_index=1)  # not counted
+        status.on_cell_start(cell={"cell_type": "code", "source": "# a comment\ny = 2"}, cell_index=2)
+        assert "cell 1/4 `y = 2`" in status.line()
+        monkey_env = {progress.ENV: str(tmp_path / "p.json")}
+        os.environ.update(monkey_env)
+        progress.report("dcgan", 250, 1000)
+        assert "dcgan step 250/1,000 (25 %)" in status.line()
+        status.on_cell_start(cell={"cell_type": "code", "source": "z = 3"}, cell_index=3)
+        assert "dcgan" not in status.line() and "cell 2/4 `z = 3`" in status.line()  # that run was in the last cell
+        clock[0] += 40
+        assert status.line().endswith("| 40 s in, course ~4 min 20 s left"), status.line()
+        clock[0] += 100
+        assert status.line().endswith("| 2 min 20 s in (over its estimate), then ~3 min 20 s for the rest"), status.line()  # 100 - 40 s of this chapter + 200 s after
+    finally:
+        os.environ.pop(progress.ENV, None)
+        status.end()
+
+
+def test_the_course_run_keeps_times_and_reports_training(tmp_path, capsys):
+    import nbformat
+
+    from gancourse.runner import TIMES_FILE, estimated_seconds
+
+    code = "from gancourse import progress\nprogress.report('mlp', 5, 10)\nimport os; print(os.environ['GANCOURSE_PROGRESS_FILE'].endswith('progress.json'))"
+    chapter(tmp_path / "01_a.ipynb", code)
+    chapter(tmp_path / "02_b.ipynb", "x = 1")
+    out = tmp_path / "build"
+    runs = run_course(profile="smoke", out_dir=out, folder=tmp_path, record_times=True)
+    assert [r.status for r in runs] == ["ok", "ok"]
+    executed = nbformat.read(out / "01_a.ipynb", as_version=4)
+    assert executed.cells[-1].outputs[0]["text"].strip() == "True"  # the kernel was told where to report
+    local = json.loads((out / TIMES_FILE).read_text())
+    assert set(local["smoke"]) == {"01_a", "02_b"}
+    stored = nbformat.read(tmp_path / "02_b.ipynb", as_version=4)
+    assert stored.metadata["gancourse"]["run_seconds"]["smoke"] == local["smoke"]["02_b"]
+    assert not stored.cells[1].outputs  # --record-times keeps the outputs as they were
+    assert estimated_seconds(tmp_path / "02_b.ipynb", "smoke", {}) == local["smoke"]["02_b"]
+    assert estimated_seconds(tmp_path / "02_b.ipynb", "cpu", {}) is None
+    assert not (out / "progress.json").exists()
+    # the second run knows how long the chapters take
+    run_course(profile="smoke", out_dir=out, folder=tmp_path)
+    assert "stored runs say about" in capsys.readouterr().out
 
 
 def test_finding_chapters(tmp_path):
@@ -57,15 +122,21 @@ def _channel_pair():
 
 
 def test_a_lost_wake_up_costs_one_poll_slice_not_the_run(monkeypatch):
-    """The kernel's reply is on the socket but the first poll is never woken: the wait still ends."""
+    """The kernel's reply is on the socket but the first poll is never woken: the wait still ends.
+
+    The runner's clock is a fake one that a poll moves forward by exactly what it was asked to wait,
+    so the verdict depends on which polls were made, never on how busy the machine is.
+    """
     import asyncio
-    import time
     from queue import Empty
+    from types import SimpleNamespace
 
     from gancourse import runner
 
     channel, kernel_side, session, ctx = _channel_pair()
     monkeypatch.setattr(runner, "POLL_SLICE", 0.2)
+    clock = SimpleNamespace(now=0.0)
+    monkeypatch.setattr(runner, "time", SimpleNamespace(monotonic=lambda: clock.now))
     real_poll, polls = channel.socket.poll, []
 
     async def lossy_poll(timeout=None, *args):
@@ -73,27 +144,30 @@ def test_a_lost_wake_up_costs_one_poll_slice_not_the_run(monkeypatch):
         if len(polls) == 1:  # the lost wake-up: report nothing until the caller's timeout
             if timeout is None:
                 await asyncio.Event().wait()  # what a plain channel would do: wait forever
-            await asyncio.sleep(timeout / 1000)
+            clock.now += timeout / 1000
             return 0
-        return await real_poll(timeout, *args)
+        ready = await real_poll(0)  # the message is already on the socket: no real waiting
+        if not ready:
+            clock.now += timeout / 1000
+        return ready
 
     monkeypatch.setattr(channel.socket, "poll", lossy_poll)
 
     async def scenario():
         session.send(kernel_side, "execute_reply", {"status": "ok"})
-        start = time.monotonic()
-        msg = await asyncio.wait_for(channel.get_msg(timeout=None), 5)
-        return msg, time.monotonic() - start
+        return await asyncio.wait_for(channel.get_msg(timeout=None), 60)  # only a broken client waits that long
 
     try:
-        msg, waited = asyncio.run(scenario())
+        msg = asyncio.run(scenario())
         assert msg["msg_type"] == "execute_reply" and msg["content"]["status"] == "ok"
-        assert polls[0] == 200 and waited < 2  # one slice lost, then the message is read
-        # a real timeout is still honoured: nothing arrives, Empty after about the timeout
-        start = time.monotonic()
+        assert polls == [200, 200]  # one slice lost, then the message is read on the next poll
+        # a real timeout is still honoured: nothing arrives, and Empty comes once 0.5 s have passed
+        polls.clear()
+        clock.now = 0.0
         with pytest.raises(Empty):
             asyncio.run(channel.get_msg(timeout=0.5))
-        assert 0.45 < time.monotonic() - start < 2
+        assert max(polls) == 200 and sum(polls) == 500  # in slices, and no longer than asked (ms, rounded down)
+        assert clock.now == pytest.approx(0.5)
     finally:
         channel.close()
         kernel_side.close()
