@@ -11,11 +11,16 @@ read back once every ``log_every`` steps, so there is no host sync per step.
 
 Safety: a NaN/inf loss stops training with the step it happened at; checkpoints
 are only written after the losses since the last one were checked, so the last
-good checkpoint stays intact.
+good checkpoint stays intact. SIGINT (Ctrl-C, a notebook's interrupt) and SIGTERM
+stop :meth:`GANTrainer.fit` after the step under way, save that step and raise
+:class:`TrainingInterrupted`; a second signal stops at once. A checkpoint holds
+every random state, so a resumed run repeats an uninterrupted one bit for bit.
 """
 from __future__ import annotations
 
 import copy
+import signal
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -24,7 +29,7 @@ import torch
 from torch import nn
 
 from . import progress
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import global_rng_state, load_checkpoint, save_checkpoint, set_global_rng_state
 from .checks import CheckpointError, GanCourseError, TrainingDiverged
 from .device import get_device
 from .losses import discriminator_loss, generator_loss
@@ -45,6 +50,55 @@ def clip_weights(limit: float = 0.01) -> Hook:
 
     clip.limit = limit  # type: ignore[attr-defined]
     return clip
+
+
+class TrainingInterrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM stopped training after a whole step (a KeyboardInterrupt, so a cell's loop stops too).
+
+    Attributes:
+        signum: the signal.
+        step: the generator steps done when training stopped (None: stopped outside ``fit``).
+        checkpoint: the file that holds that step, or None (no ``out_dir``: the trainer keeps it in memory).
+    """
+
+    def __init__(self, signum: int, step: int | None = None, checkpoint: Path | None = None):
+        self.signum, self.step, self.checkpoint = signum, step, checkpoint
+        name = signal.Signals(signum).name
+        if step is None:
+            text = f"{name}: stopped"
+        elif checkpoint is not None:
+            text = f"{name} at step {step}: training stopped after that step and saved it to {checkpoint}"
+        else:
+            text = f"{name} at step {step}: training stopped after that step; call fit again to continue"
+        super().__init__(text)
+
+
+class _StopSignals:
+    """While active, SIGINT and SIGTERM only ask training to stop (``signum``); a second signal stops at once.
+
+    Handlers can only be set in the main thread; elsewhere, and for a signal that is ignored
+    (SIG_IGN, as for a background job), nothing changes.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __enter__(self) -> "_StopSignals":
+        self.signum: int | None = None
+        self._previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                if signal.getsignal(sig) is not signal.SIG_IGN:
+                    self._previous[sig] = signal.signal(sig, self._request)
+        return self
+
+    def _request(self, signum: int, frame: Any) -> None:
+        if self.signum is not None:
+            raise KeyboardInterrupt  # asked twice: stop now, mid-step (the last checkpoint stays as it was)
+        self.signum = signum
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 def adam(module: nn.Module, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)) -> torch.optim.Optimizer:
@@ -72,7 +126,8 @@ class GANTrainer:
         ema_decay: keep an exponential moving average of the generator's weights, used for sampling
             (with a warm-up, see :meth:`ema_decay_at`).
         out_dir: where ``checkpoint.pt`` goes; None keeps everything in memory.
-        checkpoint_every: steps between checkpoints (always one at the end of ``fit``).
+        checkpoint_every: steps between checkpoints (always one at the end of ``fit``, and one when a
+            signal stops it).
         log_every: steps between reads of the loss buffer (the only host syncs).
         meta: anything JSON-like to keep in checkpoints (the CLI stores model and profile).
     """
@@ -133,11 +188,13 @@ class GANTrainer:
         self.checkpoint_every, self.log_every, self.progress = checkpoint_every, log_every, progress
         self.meta = dict(meta or {})
         self.step = 0
+        self.saved_step: int | None = None  # the step that out_dir/checkpoint.pt holds, when known
         self.history: dict[str, list[float]] = {"step": [], "d_loss": [], "g_loss": [], "wall_step": [], "wall_time": []}
         if penalty is not None:
             self.history["penalty"] = []
         self.callbacks: list[Callable[[GANTrainer], None]] = []
-        self._elapsed = 0.0  # seconds of training before this session (restored on resume)
+        self._elapsed = 0.0  # seconds of training before the current fit (restored on resume)
+        self._fit_started: float | None = None
 
     # ----------------------------------------------------------------- batches
     def _real(self) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
@@ -198,38 +255,56 @@ class GANTrainer:
 
     # ------------------------------------------------------------------ fit
     def fit(self, steps: int) -> dict[str, list[float]]:
-        """Train until ``self.step == steps`` (a total, so a resumed run continues); return the history."""
+        """Train until ``self.step == steps`` (a total, so a resumed run continues); return the history.
+
+        Raises:
+            TrainingInterrupted: SIGINT or SIGTERM arrived; the step under way was finished, its losses
+                checked and (with an ``out_dir``) saved. The trainer stays usable: ``fit`` again continues.
+            TrainingDiverged: a loss became NaN or infinite (nothing is saved after the last good checkpoint).
+        """
         if steps < self.step:
             raise GanCourseError(f"this run is already at step {self.step}; ask for more than {steps} steps")
-        bar = self._progress_bar(steps)
         keys = ["d_loss", "g_loss"] + (["penalty"] if self.penalty else [])
         buf = torch.zeros(self.log_every, len(keys), device=self.device)
-        n, start = 0, time.perf_counter()
+        n, bar = 0, None
         self.G.train()
         self.D.train()
-        while self.step < steps:
-            buf[n].copy_(self.train_step())
-            self.step += 1
-            n += 1
-            due_checkpoint = self.checkpoint_every and self.step % self.checkpoint_every == 0
-            if n == self.log_every or self.step == steps or due_checkpoint:
-                self._flush(buf[:n], keys, time.perf_counter() - start)
-                progress.report(self.meta.get("model", "training"), self.step, steps)
-                if bar is not None:
-                    bar.update(n)
-                    bar.set_postfix({k: f"{self.history[k][-1]:.3f}" for k in ("d_loss", "g_loss")}, refresh=False)
-                n = 0
-                for callback in self.callbacks:
-                    callback(self)
-                if due_checkpoint:
+        self._fit_started = time.perf_counter()
+        try:
+            with _StopSignals() as stop:
+                bar = self._progress_bar(steps)
+                while self.step < steps and stop.signum is None:
+                    buf[n].copy_(self.train_step())
+                    self.step += 1
+                    n += 1
+                    due_checkpoint = bool(self.checkpoint_every) and self.step % self.checkpoint_every == 0
+                    if n == self.log_every or self.step == steps or due_checkpoint:
+                        self._flush(buf[:n], keys, bar)
+                        progress.report(self.meta.get("model", "training"), self.step, steps)
+                        n = 0
+                        for callback in self.callbacks:
+                            callback(self)
+                        if due_checkpoint:
+                            self.save()
+                if n:  # stopped by a signal between two reads: check those losses before saving
+                    self._flush(buf[:n], keys, bar)
+                if self.saved_step != self.step:
                     self.save()
-        if bar is not None:
-            bar.close()
-        self._elapsed += time.perf_counter() - start
-        self.save()
+        finally:
+            if bar is not None:
+                bar.close()
+            self._elapsed, self._fit_started = self._clock(), None
+        if stop.signum is not None:
+            saved = self.checkpoint_path if self.saved_step == self.step else None
+            raise TrainingInterrupted(stop.signum, self.step, saved)
         return self.history
 
-    def _flush(self, losses: torch.Tensor, keys: list[str], seconds: float) -> None:
+    def _clock(self) -> float:
+        """Seconds of training so far, the current ``fit`` included."""
+        running = time.perf_counter() - self._fit_started if self._fit_started is not None else 0.0
+        return self._elapsed + running
+
+    def _flush(self, losses: torch.Tensor, keys: list[str], bar: Any = None) -> None:
         values = losses.cpu()  # the one host sync per log interval
         first = self.step - len(values) + 1
         bad = ~torch.isfinite(values)
@@ -244,7 +319,10 @@ class GANTrainer:
         for j, k in enumerate(keys):
             self.history[k].extend(values[:, j].tolist())
         self.history["wall_step"].append(self.step)
-        self.history["wall_time"].append(self._elapsed + seconds)
+        self.history["wall_time"].append(self._clock())
+        if bar is not None:
+            bar.update(len(values))
+            bar.set_postfix({k: f"{self.history[k][-1]:.3f}" for k in ("d_loss", "g_loss")}, refresh=False)
 
     def _progress_bar(self, steps: int):
         if not self.progress or steps == self.step:
@@ -279,9 +357,9 @@ class GANTrainer:
             "d_optimizer": self.d_opt.state_dict(),
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "history": self.history,
-            "elapsed": self._elapsed,
-            "rng": self.rng.get_state(),
-            "torch_rng": torch.get_rng_state(),
+            "elapsed": self._clock(),
+            "rng": self.rng.get_state(),  # the batches' and noise's generator
+            "global_rng": global_rng_state(),  # Python, NumPy, torch (dropout, a sampler's own draws)
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -293,17 +371,19 @@ class GANTrainer:
             if self.ema is not None:
                 self.ema.load_state_dict(state["ema"] if state["ema"] is not None else self.G.state_dict())
             self.rng.set_state(state["rng"])
-            torch.set_rng_state(state["torch_rng"])
+            set_global_rng_state(state.get("global_rng") or {"torch": state["torch_rng"]})  # or a checkpoint from before
+            self.step, self.history, self._elapsed = int(state["step"]), state["history"], float(state.get("elapsed", 0.0))
         except (KeyError, RuntimeError, ValueError, TypeError) as err:
             raise CheckpointError(f"the checkpoint does not fit these models ({type(err).__name__}: {str(err)[:200]})") from None
-        self.step, self.history, self._elapsed = int(state["step"]), state["history"], float(state.get("elapsed", 0.0))
         self.meta.update(state.get("meta", {}))
 
     def save(self) -> Path | None:
         """Write ``checkpoint.pt`` into ``out_dir`` (atomically); no-op without an ``out_dir``."""
         if self.checkpoint_path is None:
             return None
-        return save_checkpoint(self.checkpoint_path, self.state_dict())
+        path = save_checkpoint(self.checkpoint_path, self.state_dict())
+        self.saved_step = self.step
+        return path
 
     def resume(self, path: str | Path | None = None) -> "GANTrainer":
         """Load the checkpoint at ``path`` (default ``out_dir/checkpoint.pt``) and continue from it."""
@@ -311,6 +391,7 @@ class GANTrainer:
         if path is None:
             raise GanCourseError("resume needs a checkpoint path or an out_dir")
         self.load_state_dict(load_checkpoint(path, map_location=self.device))
+        self.saved_step = self.step if path == self.checkpoint_path else None
         return self
 
     def steps_per_second(self) -> float:

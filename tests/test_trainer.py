@@ -1,21 +1,25 @@
-"""The trainer's correctness: detaching, k steps, hooks, EMA, history, NaN, checkpoints, resume."""
+"""The trainer's correctness: detaching, k steps, hooks, EMA, history, NaN, checkpoints, resume, signals."""
 import ast
 import inspect
+import random
 import re
+import signal
 from pathlib import Path
+
+import numpy as np
 
 import pytest
 import torch
 from torch import nn
 
 import gancourse.models as models
-from gancourse.checkpoint import load_checkpoint, save_checkpoint
+from gancourse.checkpoint import global_rng_state, load_checkpoint, save_checkpoint, set_global_rng_state
 from gancourse.checks import CheckpointError, GanCourseError, TrainingDiverged
 from gancourse.models import MLPDiscriminator, MLPGenerator, ToyDiscriminator, ToyGenerator
 from gancourse.recipes import RECIPES
 from gancourse.sampling import generate
 from gancourse.toys import gaussian_mixture_1d
-from gancourse.trainer import GANTrainer, clip_weights
+from gancourse.trainer import GANTrainer, TrainingInterrupted, clip_weights
 
 MIX = gaussian_mixture_1d((4.0,), 0.5)
 
@@ -189,3 +193,92 @@ def test_checkpoint_errors(tmp_path):
     tr = toy_trainer()
     with pytest.raises(CheckpointError, match="does not fit"):
         tr.load_state_dict(load_checkpoint(path))
+
+
+def raise_signal_at(step, *signals):
+    """An after_d_step hook that sends ``signals`` to this process in the middle of step ``step + 1``."""
+    def hook(d):
+        if hook.trainer.step == step:
+            for sig in signals:
+                signal.raise_signal(sig)
+
+    return hook
+
+
+def assert_same_generator(a, b):
+    for net_a, net_b in ((a.G, b.G), (a.ema, b.ema)):
+        for (name, x), y in zip(net_a.state_dict().items(), net_b.state_dict().values()):
+            assert torch.equal(x, y), name
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_a_signal_stops_fit_after_the_step_saves_it_and_the_run_goes_on_exactly(tmp_path, sig):
+    straight = small_mnist_trainer(ema_decay=0.9)
+    straight.fit(12)
+    hook = raise_signal_at(7, sig)
+    tr = small_mnist_trainer(ema_decay=0.9, out_dir=tmp_path, checkpoint_every=50, after_d_step=[hook])
+    hook.trainer = tr
+    handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    with pytest.raises(TrainingInterrupted) as stop:
+        tr.fit(12)
+    assert isinstance(stop.value, KeyboardInterrupt)  # a notebook's loop over fit stops too
+    assert (stop.value.signum, stop.value.step, stop.value.checkpoint) == (sig, 8, tmp_path / "checkpoint.pt")
+    assert "at step 8" in str(stop.value)
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers
+    state = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert state["step"] == 8 and state["history"]["step"] == list(range(1, 9))  # the losses were read (and checked)
+    resumed = small_mnist_trainer(ema_decay=0.9, out_dir=tmp_path).resume()
+    resumed.fit(12)
+    tr.fit(12)  # the interrupted trainer itself is still usable, as in a notebook
+    for other in (resumed, tr):
+        assert_same_generator(straight, other)
+        assert other.history["g_loss"] == straight.history["g_loss"]
+
+
+def test_without_an_out_dir_an_interrupted_trainer_keeps_its_state_in_memory():
+    hook = raise_signal_at(2, signal.SIGINT)
+    tr = toy_trainer(after_d_step=[hook])
+    hook.trainer = tr
+    with pytest.raises(TrainingInterrupted, match="at step 3.*call fit again") as stop:
+        tr.fit(10)
+    assert stop.value.checkpoint is None and tr.step == 3
+    tr.fit(10)
+    straight = toy_trainer()
+    straight.fit(10)
+    assert straight.history["d_loss"] == tr.history["d_loss"]
+
+
+def test_a_second_signal_stops_at_once_and_keeps_the_last_checkpoint(tmp_path):
+    hook = raise_signal_at(12, signal.SIGINT, signal.SIGINT)
+    tr = toy_trainer(out_dir=tmp_path, checkpoint_every=10, after_d_step=[hook])
+    hook.trainer = tr
+    handler = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt) as stop:
+        tr.fit(30)
+    assert not isinstance(stop.value, TrainingInterrupted)
+    assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 10
+    assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_global_random_states_survive_a_checkpoint(tmp_path):
+    random.seed(1), np.random.seed(1), torch.manual_seed(1)
+    np.random.standard_normal()  # leaves a cached Gaussian in NumPy's state
+    save_checkpoint(tmp_path / "c.pt", {"global_rng": global_rng_state()})
+    expected = random.random(), np.random.standard_normal(3).tolist(), torch.rand(3)
+    set_global_rng_state(load_checkpoint(tmp_path / "c.pt")["global_rng"])  # weights_only loading accepts it
+    assert (random.random(), np.random.standard_normal(3).tolist()) == expected[:2]
+    assert torch.equal(torch.rand(3), expected[2])
+
+
+def test_a_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "c.pt", {"step": 1})
+    before = path.read_bytes()
+
+    def half_written(obj, f):
+        f.write(b"partial")
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(torch, "save", half_written)
+    with pytest.raises(OSError):
+        save_checkpoint(path, {"step": 2})
+    assert path.read_bytes() == before and not (tmp_path / "c.pt.tmp").exists()
