@@ -91,12 +91,12 @@ def _interrupted(interrupt: KeyboardInterrupt, args: argparse.Namespace, out: Pa
         return f"interrupted ({name}) before the run started; nothing was saved: start it with `{start}`"
     step, checkpoint = getattr(interrupt, "step", None), getattr(interrupt, "checkpoint", None)
     if checkpoint is not None:
-        where = f"at step {step}, saved to {checkpoint}"
+        where = f" at step {step}, saved to {checkpoint}"
     elif (out / "checkpoint.pt").is_file():
-        where = f"before the step reached was saved; {out} keeps its last complete checkpoint"
+        where = f"; {out} keeps its last complete checkpoint"
     else:
-        where = "before its first checkpoint; --resume starts it again from step 0"
-    return f"interrupted ({name}) {where}: continue with `{_resume_command(out)}`"
+        where = "; the run has no checkpoint yet, and --resume starts it again from step 0"
+    return f"interrupted ({name}){where}: continue with `{_resume_command(out)}`"
 
 
 def _train(args: argparse.Namespace, out: Path) -> int:
