@@ -20,7 +20,7 @@ STAMP := $(VENV)/.gancourse-installed
 # where the test process and a notebook kernel share 2 cores.
 export GANCOURSE_OFFLINE ?= 1
 
-.PHONY: setup course test lab grade exercises clean help
+.PHONY: setup course test lab grade exercises site clean help
 
 help:
 	@echo "make course [PROFILE=smoke|cpu|full]  execute every chapter, print a table"
@@ -28,6 +28,7 @@ help:
 	@echo "make lab                              open JupyterLab on notebooks/"
 	@echo "make grade SUBMISSIONS=dir [EXERCISE=ex01]  instructors: grade notebooks into scores.csv"
 	@echo "make exercises                        instructors: regenerate exercises/ from instructor/"
+	@echo "make site                             the course as a static website in build/site/ (offline)"
 
 setup: $(STAMP)
 
@@ -61,6 +62,13 @@ grade: $(STAMP)
 # which first checks that each solution passes all its tests).
 exercises: $(STAMP)
 	$(PY) -m gancourse.grading.grader assign
+
+# The course as a static website in build/site/, from the stored outputs (nothing is executed).
+# Its packages (the .[site] extra) are installed here, not by the learner's set-up.
+site: $(STAMP)
+	@$(PY) -c "import myst_nb, pydata_sphinx_theme, playwright, importlib; importlib.import_module('sphinx-mathjax-offline')" 2>/dev/null \
+	  || $(PY) -m pip install --quiet -e ".[site]"
+	$(PY) docs/build_site.py --out build/site
 
 clean:
 	rm -rf build runs .pytest_cache
