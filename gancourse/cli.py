@@ -101,6 +101,7 @@ def _interrupted(interrupt: KeyboardInterrupt, args: argparse.Namespace, out: Pa
 
 def _train(args: argparse.Namespace, out: Path) -> int:
     from .recipes import build_trainer, get_recipe
+    from .trainer import StopSignals, TrainingInterrupted
 
     recipe = get_recipe(args.model)
     profile = resolve_profile(args.profile)
@@ -151,9 +152,12 @@ def _train(args: argparse.Namespace, out: Path) -> int:
         out.mkdir(parents=True, exist_ok=True)
         own = {"data": data_dir, "channels": int(data.shape[1])} if data is not None else {}
         _write_json(out / RUN_FILE, {"model": args.model, "profile": profile, "seed": seed, "steps": steps, **own})
-    print(f"training {args.model} ({recipe.description}) with profile {profile!r} on {trainer.device} "
-          f"from step {trainer.step} to {steps}", flush=True)
-    trainer.fit(steps)  # a signal raises TrainingInterrupted after saving the step reached
+    with StopSignals() as stop:  # from the line a user (or a test) sees on, every signal ends in a saved step
+        print(f"training {args.model} ({recipe.description}) with profile {profile!r} on {trainer.device} "
+              f"from step {trainer.step} to {steps}", flush=True)
+        trainer.fit(steps)  # a signal raises TrainingInterrupted after saving the step reached
+    if stop.signum is not None:  # it came after fit's last look: the run is complete and saved
+        raise TrainingInterrupted(stop.signum, trainer.step, trainer.checkpoint_path)
     _save_preview(trainer, out / "samples.png")
     print(f"done: {trainer.step} steps in {trainer.history['wall_time'][-1]:.0f} s "
           f"({trainer.steps_per_second():.1f} steps/s); checkpoint {trainer.checkpoint_path}; preview {out / 'samples.png'}")

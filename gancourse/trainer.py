@@ -73,22 +73,29 @@ class TrainingInterrupted(KeyboardInterrupt):
         super().__init__(text)
 
 
-class _StopSignals:
+class StopSignals:
     """While active, SIGINT and SIGTERM only ask training to stop (``signum``); a second signal stops at once.
 
-    Handlers can only be set in the main thread; elsewhere, and for a signal that is ignored
-    (SIG_IGN, as for a background job), nothing changes.
+    :meth:`GANTrainer.fit` uses one. A caller can cover a wider span (the CLI does, from its "training" line
+    on) and ``fit`` then shares it, so a signal that comes just before ``fit`` starts is not lost. Handlers
+    can only be set in the main thread; elsewhere, and for a signal that is ignored (SIG_IGN, as for a
+    background job), nothing changes.
     """
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    active: "StopSignals | None" = None  # the outermost one in the main thread
 
-    def __enter__(self) -> "_StopSignals":
-        self.signum: int | None = None
+    def __enter__(self) -> "StopSignals":
         self._previous: dict[int, Any] = {}
+        self._outer = StopSignals.active
+        if self._outer is not None:
+            return self._outer
+        self.signum: int | None = None
         if threading.current_thread() is threading.main_thread():
             for sig in self.SIGNALS:
                 if signal.getsignal(sig) is not signal.SIG_IGN:
                     self._previous[sig] = signal.signal(sig, self._request)
+            StopSignals.active = self
         return self
 
     def _request(self, signum: int, frame: Any) -> None:
@@ -97,8 +104,12 @@ class _StopSignals:
         self.signum = signum
 
     def __exit__(self, *exc: Any) -> None:
+        if self._outer is not None:
+            return
         for sig, handler in self._previous.items():
             signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        if StopSignals.active is self:
+            StopSignals.active = None
 
 
 def adam(module: nn.Module, lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)) -> torch.optim.Optimizer:
@@ -271,7 +282,7 @@ class GANTrainer:
         self.D.train()
         self._fit_started = time.perf_counter()
         try:
-            with _StopSignals() as stop:
+            with StopSignals() as stop:
                 bar = self._progress_bar(steps)
                 while self.step < steps and stop.signum is None:
                     buf[n].copy_(self.train_step())

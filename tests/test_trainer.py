@@ -19,7 +19,7 @@ from gancourse.models import MLPDiscriminator, MLPGenerator, ToyDiscriminator, T
 from gancourse.recipes import RECIPES
 from gancourse.sampling import generate
 from gancourse.toys import gaussian_mixture_1d
-from gancourse.trainer import GANTrainer, TrainingInterrupted, clip_weights
+from gancourse.trainer import GANTrainer, StopSignals, TrainingInterrupted, clip_weights
 
 MIX = gaussian_mixture_1d((4.0,), 0.5)
 
@@ -195,6 +195,14 @@ def test_checkpoint_errors(tmp_path):
         tr.load_state_dict(load_checkpoint(path))
 
 
+@pytest.fixture
+def sigterm_fails_the_test():
+    """A SIGTERM that gancourse leaves unhandled fails the test instead of killing pytest."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: pytest.fail("SIGTERM reached the test: nothing handled it"))
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
 def raise_signal_at(step, *signals):
     """An after_d_step hook that sends ``signals`` to this process in the middle of step ``step + 1``."""
     def hook(d):
@@ -212,7 +220,7 @@ def assert_same_generator(a, b):
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_a_signal_stops_fit_after_the_step_saves_it_and_the_run_goes_on_exactly(tmp_path, sig):
+def test_a_signal_stops_fit_after_the_step_saves_it_and_the_run_goes_on_exactly(tmp_path, sig, sigterm_fails_the_test):
     straight = small_mnist_trainer(ema_decay=0.9)
     straight.fit(12)
     hook = raise_signal_at(7, sig)
@@ -258,6 +266,23 @@ def test_a_second_signal_stops_at_once_and_keeps_the_last_checkpoint(tmp_path):
     assert not isinstance(stop.value, TrainingInterrupted)
     assert load_checkpoint(tmp_path / "checkpoint.pt")["step"] == 10
     assert signal.getsignal(signal.SIGINT) is handler
+
+
+def test_a_signal_just_before_fit_inside_a_wider_stop_signals_is_not_lost(tmp_path, sigterm_fails_the_test):
+    """The CLI enters StopSignals before its 'training' line: a signal then, before fit starts, still ends in a save."""
+    tr = toy_trainer(out_dir=tmp_path)
+    handler = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(TrainingInterrupted, match="SIGTERM at step 0") as stop:
+        with StopSignals():
+            signal.raise_signal(signal.SIGTERM)
+            tr.fit(10)  # shares the outer StopSignals, so it sees the request and takes no step
+    assert stop.value.checkpoint == tmp_path / "checkpoint.pt" and load_checkpoint(stop.value.checkpoint)["step"] == 0
+    assert signal.getsignal(signal.SIGTERM) is handler and StopSignals.active is None
+    straight = toy_trainer()
+    straight.fit(10)
+    resumed = toy_trainer(out_dir=tmp_path).resume()
+    resumed.fit(10)
+    assert resumed.history["d_loss"] == straight.history["d_loss"]
 
 
 def test_global_random_states_survive_a_checkpoint(tmp_path):
