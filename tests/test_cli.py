@@ -78,6 +78,8 @@ def test_sample_refuses_to_overwrite(trained, tmp_path, capsys):
     [
         (["train", "gan9000", "--out", "x"], "unknown model 'gan9000'; choose one of: mlp"),
         (["train", "mlp", "--profile", "fast", "--out", "x"], "unknown profile 'fast'"),
+        (["train", "mlp", "--steps", "0", "--out", "x"], "--steps must be a positive number"),
+        (["train", "mlp", "--checkpoint-every", "0", "--out", "x"], "--checkpoint-every must be a positive number"),
         (["sample", "no/such/dir", "--out", "x.npz"], "does not exist"),
         (["sample", ".", "--out", "x.txt"], ".npz"),
     ],
