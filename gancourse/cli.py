@@ -1,6 +1,6 @@
 """The `gancourse` command line: train, sample, run.
 
-    gancourse train MODEL --profile P --out DIR [--steps N] [--seed S] [--resume] [--data IMAGES_DIR]
+    gancourse train MODEL --profile P --out DIR [--steps N] [--seed S] [--resume] [--checkpoint-every N] [--data IMAGES_DIR]
     gancourse sample DIR --n N --out FILE.npz [--seed S] [--label K]
     gancourse run [NOTEBOOK ...] [--profile P]
     gancourse grade SUBMISSIONS_DIR --out scores.csv [--exercise ex01] [--timeout S]
