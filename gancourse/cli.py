@@ -3,7 +3,7 @@
     gancourse train MODEL --profile P --out DIR [--steps N] [--seed S] [--resume] [--checkpoint-every N] [--data IMAGES_DIR]
     gancourse sample DIR --n N --out FILE.npz [--seed S] [--label K]
     gancourse run [NOTEBOOK ...] [--profile P]
-    gancourse grade SUBMISSIONS_DIR --out scores.csv [--exercise ex01] [--timeout S]
+    gancourse grade SUBMISSIONS_DIR --out scores.csv [--exercise ex01] [--timeout S] [--jobs N]
     gancourse evaluate FILE.npz
 
 Mistakes end with one line on stderr (``gancourse: error: …``) and exit code 2;
@@ -286,7 +286,7 @@ def cmd_grade(args: argparse.Namespace) -> int:
     from .grading.grader import MASTERS, grade_folder
 
     grade_folder(args.submissions, args.out, exercise=args.exercise, masters=args.masters or MASTERS,
-                 timeout=args.timeout, feedback=args.feedback)
+                 timeout=args.timeout, feedback=args.feedback, sandbox=not args.no_sandbox, jobs=args.jobs)
     return 0
 
 
@@ -342,6 +342,10 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--timeout", type=float, default=120.0, help="seconds per notebook (default 120)")
     g.add_argument("--feedback", help="folder for one feedback file per student (default: next to --out)")
     g.add_argument("--masters", help="folder of the master notebooks (default: instructor/ of the course)")
+    g.add_argument("--jobs", type=int, default=1, help="notebooks graded at a time (default 1)")
+    g.add_argument("--no-sandbox-i-trust-these-submissions", dest="no_sandbox", action="store_true",
+                   help="grade without the bubblewrap sandbox: a submission can then read the masters, keep "
+                        "processes running and use all memory (the score table says 'none')")
     g.set_defaults(func=cmd_grade)
     return parser
 

@@ -21,7 +21,10 @@ import pytest
 from conftest import ROOT
 from gancourse.grading import compare, expect
 from gancourse.grading.grader import MASTERS, parse_tests, strip_expected, student_version_texts
+from gancourse.grading.sandbox import UNSAFE_FLAG, unavailable
 from gancourse.grading.worker import to_data
+
+SANDBOX = unavailable() is None  # where bwrap is missing (a learner's machine) the round trips run unsandboxed
 
 EXERCISES = ROOT / "exercises"
 SETS = ("ex01", "ex02", "ex03", "ex04", "ex05", "ex06", "ex07")
@@ -85,7 +88,7 @@ def write(folder: Path, student: str, nb) -> None:
 
 def read_scores(path: Path) -> dict[str, dict[str, float]]:
     rows = list(csv.DictReader(path.open()))
-    return {r["student"]: {k: float(v) for k, v in r.items() if k != "student"} for r in rows}
+    return {r["student"]: {k: float(v) for k, v in r.items() if k not in ("student", "sandbox")} for r in rows}
 
 
 def edited(sol: dict[str, str], name: str, old: str, new: str) -> dict[str, str]:
@@ -109,7 +112,7 @@ def grade_batch(tmp_path_factory, exercise: str, wrong: dict[str, dict[str, str]
         write(subs, student, submission(exercise, answers))
     junk = {k: f"def {k}(*args, **kwargs):\n    return {garbage}" for k in sol}
     write(subs, "f_monkeypatches", submission(exercise, junk, extra=[PATCH_COMPARISONS]))
-    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True)
+    graded = grade_folder(subs, base / "scores.csv", timeout=40, quiet=True, sandbox=SANDBOX)
     return base, read_scores(base / "scores.csv"), graded
 
 
@@ -134,7 +137,8 @@ def ex01_batch(tmp_path_factory):
     write(subs, "f_monkeypatches", submission("ex01", garbage, extra=[PATCH_COMPARISONS]))
     env = {**os.environ, "TMPDIR": str(tmp), "GANCOURSE_OFFLINE": "1"}
     proc = subprocess.run(
-        [sys.executable, "-m", "gancourse", "grade", str(subs), "--out", str(base / "out" / "scores.csv"), "--timeout", "20"],
+        [sys.executable, "-m", "gancourse", "grade", str(subs), "--out", str(base / "out" / "scores.csv"), "--timeout", "20",
+         *([] if SANDBOX else [UNSAFE_FLAG])],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=600,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -156,11 +160,13 @@ def ex02_batch(tmp_path_factory):
 
 
 def test_ex01_solution_full_marks_untouched_zero(ex01_batch):
-    _, scores, _ = ex01_batch
+    base, scores, _ = ex01_batch
     possible = scores["(possible)"]
     assert possible["total"] == 10 and possible["q1"] == 3 and possible["q3"] == 4
     assert scores["a_solution"] == possible
     assert scores["b_untouched"]["total"] == 0
+    modes = {r["student"]: r["sandbox"] for r in csv.DictReader((base / "out" / "scores.csv").open())}
+    assert set(modes.values()) == ({"", "bwrap"} if SANDBOX else {"", "none"})
 
 
 def test_ex01_one_wrong_answer_loses_only_its_question(ex01_batch):

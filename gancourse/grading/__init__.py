@@ -101,6 +101,24 @@ def _flat(data: dict):
         yield from data["values"]
 
 
+class OffLimitsError(RuntimeError):
+    """Raised by a stand-in for a package name that an exercise set declares off limits."""
+
+
+def off_limits(name: str, question: str) -> type:
+    """A stand-in for the package's ``name`` in a grading sandbox: calling it reports the use and raises.
+
+    A class, so that package code which subclasses or ``isinstance``-checks the name still imports.
+    """
+    def refuse(cls, *args, **kwargs):
+        if _recorder is not None:
+            _recorder.write(event="off_limits", test=_recorder.test, name=name)
+        raise OffLimitsError(f"{name} is off limits in this exercise set: {question} asks you to write it yourself")
+
+    doc = f"Off limits while grading: the course's own version of what {question} asks for."
+    return type(name.rsplit(".", 1)[-1], (), {"__new__": refuse, "__doc__": doc, "__module__": name.rsplit(".", 1)[0]})
+
+
 def grade_folder(*args, **kwargs):
     """See :func:`gancourse.grading.grader.grade_folder`."""
     from .grader import grade_folder as _grade
@@ -108,4 +126,4 @@ def grade_folder(*args, **kwargs):
     return _grade(*args, **kwargs)
 
 
-__all__ = ["expect", "compare", "grade_folder"]
+__all__ = ["expect", "compare", "grade_folder", "off_limits", "OffLimitsError"]

@@ -1,21 +1,29 @@
 """The untrusted half of the grader: run one submission and record what its functions return.
 
-Started by :mod:`gancourse.grading.grader` as ``python -m gancourse.grading.worker`` in its
-own process group, in a private temporary folder, under a wall-clock limit. It reads one
-JSON job from stdin (before any submitted code runs, so nothing of it stays readable),
-executes the notebook's code cells one by one in an IPython shell, each under
-``cell_timeout`` seconds, then calls each test function under ``test_timeout`` seconds.
+Started by :mod:`gancourse.grading.grader` as ``python -m gancourse.grading.worker --events-fd N``,
+inside the submission's sandbox (:mod:`gancourse.grading.sandbox`) unless the instructor turned it
+off. It first sets its resource limits, then talks over two pipes:
 
-It decides nothing: :func:`gancourse.grading.expect` only *records* values here, as JSON
-lines in ``results.jsonl``. Whatever the submission patches in this process (numpy,
-torch, builtins, this module), the comparison with the instructor's solution happens in
-the grader's own process, on plain numbers.
+1. stdin brings one JSON line: the notebook's code cells, the limits and the time allowed. The
+   cells run one by one in an IPython shell, each under ``cell_timeout`` seconds;
+2. the worker reports ``cells`` on the events pipe, and only then does the grader send the
+   tests, one JSON line each, the next one after the worker reported the last: each is the
+   test function compiled by the grader (``marshal``), with every expected value, tolerance and
+   docstring removed. The worker calls it under ``test_timeout`` seconds and drops it.
+
+It decides nothing: :func:`gancourse.grading.expect` only *records* values here, as JSON lines on
+the events pipe. Whatever the submission patches in this process (numpy, torch, builtins, this
+module), the comparison with the instructor's solution happens in the grader's own process, on
+plain numbers.
 """
 from __future__ import annotations
 
+import base64
 import json
+import marshal
 import math
 import os
+import resource
 import signal
 import sys
 import traceback
@@ -78,8 +86,8 @@ def _clean(obj):
 class Recorder:
     """Where :func:`gancourse.grading.expect` sends values while the worker grades."""
 
-    def __init__(self, path: str):
-        self.file = open(path, "a", buffering=1)
+    def __init__(self, fd: int):
+        self.file = os.fdopen(fd, "w", buffering=1)
         self.test: str | None = None
 
     def write(self, **event) -> None:
@@ -115,10 +123,21 @@ def _message(err: BaseException) -> str:
     return text.splitlines()[0][:300] if text else type(err).__name__
 
 
+def _limit(limits: dict) -> None:
+    """Cap this process and its children (soft = hard: the submission cannot raise them)."""
+    caps = {resource.RLIMIT_AS: limits["memory_mb"] << 20, resource.RLIMIT_CPU: limits["cpu_s"],
+            resource.RLIMIT_FSIZE: limits["file_mb"] << 20, resource.RLIMIT_CORE: 0}
+    if limits.get("sandboxed"):  # counted per user: only inside the sandbox is the user the submission's own
+        caps[resource.RLIMIT_NPROC] = limits["processes"]
+    for which, value in caps.items():
+        resource.setrlimit(which, (value, value))
+
+
 def main() -> int:
-    job = json.loads(sys.stdin.read())
-    sys.stdin.close()
-    recorder = Recorder(job["results"])
+    events = int(sys.argv[sys.argv.index("--events-fd") + 1])
+    job = json.loads(sys.stdin.readline())
+    _limit(job["limits"])
+    recorder = Recorder(events)
     os.environ.setdefault("MPLBACKEND", "Agg")
     _stub_otter()
 
@@ -129,7 +148,7 @@ def main() -> int:
 
     shell = InteractiveShell.instance()
     shell.showtraceback = lambda *a, **k: None  # errors are recorded, not printed
-    for i, source in enumerate(job["cells"]):
+    for i, source in enumerate(job.pop("cells")):
         error = None
         try:
             _alarm(job["cell_timeout"])
@@ -142,28 +161,29 @@ def main() -> int:
             _disarm()
             error = _message(err)
         recorder.write(event="cell", index=i, error=error)
+    recorder.test = None
+    recorder.write(event="cells")
 
     namespace = shell.user_ns
-    for test in job["tests"]:
+    while line := sys.stdin.readline():
+        test = json.loads(line)
         recorder.test = test["id"]
-        error = None
+        error, missing = None, [a for a in test["args"] if a not in namespace]
         try:
             _alarm(job["test_timeout"])
-            scope: dict = {}
-            exec(compile(test["source"], f"<test {test['id']}>", "exec"), scope)
-            fn = scope[test["function"]]
-            missing = [a for a in test["args"] if a not in namespace]
-            if missing:
-                raise NameError(f"the notebook does not define {', '.join(missing)}")
-            fn(*[namespace[a] for a in test["args"]])
+            if not missing:
+                scope: dict = {}
+                exec(marshal.loads(base64.b64decode(test.pop("code"))), scope)
+                scope[test["function"]](*[namespace[a] for a in test["args"]])
             _disarm()
         except BaseException as err:
             _disarm()
             error = _message(err)
             if job.get("mode") == "reference":
                 error += "\n" + traceback.format_exc(limit=-3)
+        scope = test = None  # nothing of the test stays behind
         grading._recorder = recorder  # a submission may have replaced it; its own values only
-        recorder.write(event="test", test=test["id"], error=error)
+        recorder.write(event="test", test=recorder.test, error=error, missing=missing)
     recorder.write(event="done")
     return 0
 
