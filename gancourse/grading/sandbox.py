@@ -89,8 +89,9 @@ def _inner(binds: list[tuple[str, str]], limits: Limits, same_paths: bool) -> li
     return [
         _bwrap(), "--unshare-user", "--disable-userns", "--unshare-pid", "--unshare-net", "--unshare-ipc",
         "--unshare-uts", "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-        *_view(binds, same_paths), "--proc", "/proc", "--dev", "/dev",
-        "--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp", "--size", str(limits.disk_mb << 20), "--tmpfs", HOME,
+        # the private /tmp first: binds of an environment that lives under /tmp then land on top of it
+        "--size", str(limits.disk_mb << 20), "--tmpfs", "/tmp",
+        *_view(binds, same_paths), "--proc", "/proc", "--dev", "/dev", "--size", str(limits.disk_mb << 20), "--tmpfs", HOME,
         "--chdir", HOME, "--clearenv", *_env(),
     ]
 
@@ -111,8 +112,8 @@ def command(argv: list[str], package_source: Path = PACKAGE, limits: Limits = Li
         return [*_inner(binds, limits, same_paths=False), "--", *argv]
     nobody = _nobody()
     outer = [_bwrap(), "--die-with-parent", "--unshare-net", "--cap-drop", "ALL", "--cap-add", "CAP_SETUID",
-             "--cap-add", "CAP_SETGID", *_view(binds, same_paths=False), "--dev-bind", "/proc", "/proc",
-             "--dev", "/dev", "--tmpfs", "/tmp"]
+             "--cap-add", "CAP_SETGID", "--tmpfs", "/tmp", *_view(binds, same_paths=False), "--dev-bind", "/proc", "/proc",
+             "--dev", "/dev"]
     drop = [shutil.which("setpriv") or "setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups"]
     return [*outer, "--", *drop, "--", *_inner(binds, limits, same_paths=True), "--", *argv]
 
