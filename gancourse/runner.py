@@ -294,7 +294,7 @@ def run_course(
         local = {}
     estimates = [estimated_seconds(p, profile, local) for p in notebooks]
     status = status or StatusLine()
-    progress_file = out_dir / "progress.json"
+    progress_file = (out_dir / "progress.json").resolve()  # absolute: papermill runs a chapter from its own folder
     runs: list[NotebookRun] = []
     known = [e for e in estimates if e is not None]
     print(f"{'chapter':<28} {'profile':<8} {'wall time':>10}  status", flush=True)

@@ -97,6 +97,34 @@ def test_the_course_run_keeps_times_and_reports_training(tmp_path, capsys):
     assert "stored runs say about" in capsys.readouterr().out
 
 
+def test_the_status_line_shows_the_kernels_training_step_with_a_relative_build_folder(tmp_path, monkeypatch):
+    """`make course` passes out_dir="build", and papermill runs each chapter from its own folder: the status
+    line must still find the kernel's report. The chapter waits (up to 60 s) until the line has shown it."""
+    from gancourse.runner import StatusLine
+
+    seen = tmp_path / "seen"
+
+    class Stream:  # the status line's output; notes when a line names the kernel's training step
+        lines: list[str] = []
+
+        def write(self, text: str) -> None:
+            self.lines.append(text)
+            if "mlp step 5/10 (50 %)" in text:
+                seen.touch()
+
+        def flush(self) -> None:
+            pass
+
+    code = (f"import time, pathlib\nfrom gancourse import progress\nprogress.report('mlp', 5, 10)\n"
+            f"for _ in range(600):\n    if pathlib.Path({str(seen)!r}).exists(): break\n    time.sleep(0.1)")
+    (tmp_path / "notebooks").mkdir()
+    chapter(tmp_path / "notebooks" / "01_a.ipynb", code)
+    monkeypatch.chdir(tmp_path)
+    (run,) = run_course(profile="smoke", out_dir="build", folder="notebooks", status=StatusLine(Stream(), every=0.1))
+    assert run.status == "ok"
+    assert seen.exists(), Stream.lines[-3:]
+
+
 def test_finding_chapters(tmp_path):
     with pytest.raises(GanCourseError, match="no chapter notebooks"):
         find_notebooks(folder=tmp_path)
