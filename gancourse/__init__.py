@@ -1,7 +1,8 @@
 """gancourse: the helper package of a Jupyter course on GANs in PyTorch.
 
 One concept per module: ``profiles``, ``device``, ``data``, ``toys``, ``theory``,
-``losses``, ``models``, ``trainer``, ``sampling``, ``plotting``, ``checkpoint``.
+``losses``, ``augment``, ``spectral``, ``models``, ``trainer``, ``progressive``, ``recipes``,
+``metrics``, ``sampling``, ``plotting``, ``checkpoint``, ``progress``, ``runner``, ``grading``.
 """
 from .checks import CheckpointError, GanCourseError, TrainingDiverged, check_images
 from .device import get_device, seed_everything
