@@ -138,6 +138,8 @@ class ProGANTrainer(GANTrainer):
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, data: torch.Tensor, schedule: GrowthSchedule,
                  *, drift: float = 0.001, **kwargs):
+        if kwargs.get("augment") is not None:
+            raise GanCourseError("ProGANTrainer does not augment (its step fades the real images itself); leave augment unset")
         for name in ("batch_size", "d_loss", "g_loss"):
             if name in kwargs:
                 raise GanCourseError(f"ProGANTrainer sets {name} itself (batch size from the schedule, WGAN losses with drift)")

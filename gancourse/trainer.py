@@ -133,6 +133,10 @@ class GANTrainer:
         penalty: ``f(discriminator, real, fake, *labels) -> scalar`` added to the d loss, already
             weighted (WGAN-GP passes ``10 * gradient_penalty``).
         after_d_step: hooks called with the discriminator after each of its updates (clipping).
+        augment: ``f(images, generator=torch.Generator) -> images``, applied to every batch D sees, real
+            and fake, in D's steps and in G's, so G's gradient flows through it (DiffAugment, e.g.
+            ``gancourse.augment.diff_augment``); its draws come from the trainer's generator, so a
+            resumed run repeats them. The penalty sees the batches unaugmented.
         g_optimizer, d_optimizer: default Adam(2e-4, betas=(0.5, 0.999)).
         ema_decay: keep an exponential moving average of the generator's weights, used for sampling
             (with a warm-up, see :meth:`ema_decay_at`).
@@ -156,6 +160,7 @@ class GANTrainer:
         g_loss: LossFn = generator_loss,
         penalty: Callable[..., torch.Tensor] | None = None,
         after_d_step: Sequence[Hook] = (),
+        augment: Callable[..., torch.Tensor] | None = None,
         g_optimizer: torch.optim.Optimizer | None = None,
         d_optimizer: torch.optim.Optimizer | None = None,
         ema_decay: float | None = None,
@@ -189,6 +194,9 @@ class GANTrainer:
         self.batch_size, self.d_steps = batch_size, d_steps
         self.d_loss, self.g_loss, self.penalty = d_loss, g_loss, penalty
         self.after_d_step = list(after_d_step)
+        if augment is not None and not callable(augment):
+            raise GanCourseError(f"augment must be a function f(images, generator=...) -> images, got {type(augment).__name__}")
+        self.augment = augment
         self.g_opt = g_optimizer or adam(self.G)
         self.d_opt = d_optimizer or adam(self.D)
         self.ema_decay = ema_decay
@@ -221,6 +229,9 @@ class GANTrainer:
         y = torch.randint(self.num_classes, (self.batch_size,), generator=self.rng, device=self.device)
         return z, (y,)
 
+    def _augmented(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.augment is None else self.augment(x, generator=self.rng)
+
     # -------------------------------------------------------------- one step
     def train_step(self) -> torch.Tensor:
         """One generator step after ``d_steps`` discriminator steps; returns [d_loss, g_loss(, penalty)] on the device."""
@@ -230,7 +241,7 @@ class GANTrainer:
             last = i == self.d_steps - 1
             with torch.set_grad_enabled(last):  # only the last fake batch is reused by the G step
                 fake = self.G(z, *fake_cond)
-            d_loss = self.d_loss(self.D(real, *real_cond), self.D(fake.detach(), *fake_cond))
+            d_loss = self.d_loss(self.D(self._augmented(real), *real_cond), self.D(self._augmented(fake.detach()), *fake_cond))
             pen = self.penalty(self.D, real, fake.detach(), *real_cond) if self.penalty else None
             self.d_opt.zero_grad(set_to_none=True)
             (d_loss + pen if pen is not None else d_loss).backward()
@@ -239,7 +250,7 @@ class GANTrainer:
                 hook(self.D)
 
         self.D.requires_grad_(False)  # the G step needs gradients through D, not for D
-        g_loss = self.g_loss(self.D(fake, *fake_cond))
+        g_loss = self.g_loss(self.D(self._augmented(fake), *fake_cond))
         self.g_opt.zero_grad(set_to_none=True)
         g_loss.backward()
         self.g_opt.step()

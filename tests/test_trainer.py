@@ -307,3 +307,47 @@ def test_a_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch)
     with pytest.raises(OSError):
         save_checkpoint(path, {"step": 2})
     assert path.read_bytes() == before and not (tmp_path / "c.pt.tmp").exists()
+
+
+def test_augment_sees_every_batch_d_sees_and_g_learns_through_it():
+    """DiffAugment's rule: real and fake augmented alike, in D's steps and in G's, with G's gradient through it."""
+    seen = []
+
+    def spy(x, generator=None):
+        seen.append((x.requires_grad, generator))
+        return -x  # an augmentation the discriminator cannot undo on its own
+
+    tr = small_mnist_trainer(augment=spy, d_steps=2)
+    tr.train_step()
+    assert len(seen) == 2 * 2 + 1  # real and fake in each of the 2 D steps, the fake in the G step
+    assert [g is tr.rng for _, g in seen] == [True] * 5  # its draws come from the trainer's generator
+    assert [r for r, _ in seen] == [False] * 4 + [True]  # only the G step's fakes carry G's graph
+    plain, flipped = small_mnist_trainer(), small_mnist_trainer(augment=lambda x, generator=None: -x)
+    plain.train_step(), flipped.train_step()
+    assert not torch.equal(plain.D.net[1].weight, flipped.D.net[1].weight)  # D trained on what augment returned
+
+
+def test_augmented_training_resumes_exactly(tmp_path):
+    from gancourse.augment import diff_augment
+
+    straight = small_mnist_trainer(augment=diff_augment)
+    straight.fit(8)
+    first = small_mnist_trainer(augment=diff_augment, out_dir=tmp_path)
+    first.fit(4)
+    resumed = small_mnist_trainer(augment=diff_augment, out_dir=tmp_path).resume()
+    resumed.fit(8)
+    for a, b in zip(straight.G.state_dict().values(), resumed.G.state_dict().values()):
+        assert torch.equal(a, b)
+    assert straight.history["d_loss"] == resumed.history["d_loss"]
+    unaugmented = small_mnist_trainer()
+    unaugmented.fit(8)
+    assert straight.history["d_loss"] != unaugmented.history["d_loss"]
+
+
+def test_augment_must_be_a_function():
+    with pytest.raises(GanCourseError, match="augment must be a function"):
+        small_mnist_trainer(augment="translation")
+    from gancourse.progressive import ProGANTrainer
+
+    with pytest.raises(GanCourseError, match="does not augment"):  # checked before anything else is built
+        ProGANTrainer(None, None, None, None, augment=lambda x, generator=None: x)
