@@ -62,6 +62,15 @@ def _side(size: int, ratio: float) -> int:
     return int(size * ratio + 0.5)  # round half up, as the reference code does
 
 
+def _per_image_ints(x: torch.Tensor, a, b, what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """``a`` and ``b`` as integer tensors (N,) on x's device, one value per image; else one clear error."""
+    n = x.shape[0]
+    a, b = torch.as_tensor(a, device=x.device), torch.as_tensor(b, device=x.device)
+    if a.shape != (n,) or b.shape != (n,) or a.is_floating_point() or b.is_floating_point():
+        raise GanCourseError(f"{what} must be integer tensors of shape ({n},), got {tuple(a.shape)} and {tuple(b.shape)}")
+    return a, b
+
+
 def shift_images(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, *, fill: float = -1.0) -> torch.Tensor:
     """Shift image i down by dy[i] and right by dx[i] pixels, filling what comes in with ``fill``.
 
@@ -71,9 +80,7 @@ def shift_images(x: torch.Tensor, dy: torch.Tensor, dx: torch.Tensor, *, fill: f
     _check_batch(x, "shift_images")
     _check_fill(fill, "shift_images")
     n, c, h, w = x.shape
-    dy, dx = torch.as_tensor(dy, device=x.device), torch.as_tensor(dx, device=x.device)
-    if dy.shape != (n,) or dx.shape != (n,) or dy.is_floating_point() or dx.is_floating_point():
-        raise GanCourseError(f"shift_images: dy and dx must be integer tensors of shape ({n},), got {tuple(dy.shape)} and {tuple(dx.shape)}")
+    dy, dx = _per_image_ints(x, dy, dx, "shift_images: dy and dx")
     src_h = torch.arange(h, device=x.device) - dy[:, None]  # (N, H): the row each output row reads
     src_w = torch.arange(w, device=x.device) - dx[:, None]  # (N, W)
     inside = ((src_h >= 0) & (src_h < h))[:, :, None] & ((src_w >= 0) & (src_w < w))[:, None, :]  # (N, H, W)
@@ -112,9 +119,7 @@ def cut_squares(x: torch.Tensor, cy: torch.Tensor, cx: torch.Tensor, side: int |
     _check_batch(x, "cut_squares")
     _check_fill(fill, "cut_squares")
     n, _, h, w = x.shape
-    cy, cx = torch.as_tensor(cy, device=x.device), torch.as_tensor(cx, device=x.device)
-    if cy.shape != (n,) or cx.shape != (n,) or cy.is_floating_point() or cx.is_floating_point():
-        raise GanCourseError(f"cut_squares: cy and cx must be integer tensors of shape ({n},), got {tuple(cy.shape)} and {tuple(cx.shape)}")
+    cy, cx = _per_image_ints(x, cy, cx, "cut_squares: cy and cx")
     sh, sw = (side, side) if isinstance(side, int) else tuple(side)
     if not all(isinstance(s, int) and s >= 0 for s in (sh, sw)):
         raise GanCourseError(f"cut_squares: side must be a non-negative int or a pair of them, got {side!r}")
