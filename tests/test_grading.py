@@ -27,7 +27,7 @@ from gancourse.grading.worker import to_data
 SANDBOX = unavailable() is None  # where bwrap is missing (a learner's machine) the round trips run unsandboxed
 
 EXERCISES = ROOT / "exercises"
-SETS = ("ex01", "ex02", "ex03", "ex04", "ex05", "ex06", "ex07")
+SETS = ("ex01", "ex02", "ex03", "ex04", "ex05", "ex06", "ex07", "ex08")
 SOLUTION_MARK = re.compile(r"#\s*(BEGIN|END) SOLUTION")
 
 
@@ -352,6 +352,57 @@ def test_ex07_round_trip(ex07_batch):
     assert scores["f_monkeypatches"]["total"] == 0
     feedback = (base / "feedback" / "d_two_sigma.txt").read_text()
     assert "share of high-quality samples" in feedback
+
+
+@pytest.fixture(scope="module")
+def ex08_batch(tmp_path_factory):
+    sol = solutions("ex08")
+    return grade_batch(tmp_path_factory, "ex08", {
+        # σ as a Python float: right values, but σ no longer trains anything (the gradient test)
+        "c_sigma_item": edited(sol, "power_iteration", "return torch.dot(u, mat @ v), u, v",
+                               "return torch.dot(u, mat @ v).item(), u, v"),
+        # the hinge without its relu: a plain Wasserstein critic loss shifted by 2
+        "d_hinge_no_relu": edited(sol, "hinge_d_loss",
+                                  "torch.clamp(1.0 - real_logits, min=0).mean() + torch.clamp(1.0 + fake_logits, min=0).mean()",
+                                  "(1.0 - real_logits).mean() + (1.0 + fake_logits).mean()"),
+        # the right value, but the penalty cannot train D
+        "e_r1_no_create_graph": edited(sol, "r1", ", create_graph=True)", ")"),
+        # torch.roll: what leaves one side comes back in on the other instead of the fill
+        "g_shift_wraps": dict(sol, shift="def shift(images, dy, dx, fill=-1.0):\n"
+                                         "    return torch.stack([torch.roll(images[i], (int(dy[i]), int(dx[i])), dims=(1, 2))\n"
+                                         "                        for i in range(len(images))])"),
+        # the package's own answers: q1 through the function, q4 through its module
+        "h_package_answers": dict(sol, power_iteration="def power_iteration(weight, u, n_iter=1):\n"
+                                                       "    from gancourse.spectral import spectral_norm_power_iteration\n"
+                                                       "    return spectral_norm_power_iteration(weight, u, n_iter)",
+                                  shift="def shift(images, dy, dx, fill=-1.0):\n    from gancourse import augment\n"
+                                        "    return augment.shift_images(images, dy, dx, fill=fill)"),
+    })
+
+
+def test_ex08_round_trip(ex08_batch):
+    base, scores, _ = ex08_batch
+    possible = scores["(possible)"]
+    assert possible["total"] == 10 and (possible["q1"], possible["q2"], possible["q3"], possible["q4"]) == (3, 2, 3, 2)
+    assert scores["a_solution"] == possible
+    assert scores["b_untouched"]["total"] == 0
+    others = lambda row, q: all(row[o] == possible[o] for o in ("q1", "q2", "q3", "q4") if o != q)
+    item = scores["c_sigma_item"]  # passes every value, fails the gradient
+    assert item["q1"] == possible["q1"] - 0.5 and others(item, "q1")
+    no_relu = scores["d_hinge_no_relu"]
+    assert no_relu["q2"] == 0 and others(no_relu, "q2")
+    no_graph = scores["e_r1_no_create_graph"]
+    assert no_graph["q3"] == possible["q3"] - 0.5 and others(no_graph, "q3")
+    wraps = scores["g_shift_wraps"]
+    assert wraps["q4"] == 0 and others(wraps, "q4")
+    package = scores["h_package_answers"]  # right answers, but the course's own: 0 for q1 and q4 only
+    assert package["q1"] == 0 and package["q4"] == 0
+    assert package["q2"] == possible["q2"] and package["q3"] == possible["q3"]
+    assert scores["f_monkeypatches"]["total"] == 0
+    text = (base / "feedback" / "h_package_answers.txt").read_text()
+    assert "the notebook uses gancourse.spectral.spectral_norm_power_iteration, the course's own version of what q1 asks for" in text
+    assert "the notebook uses gancourse.augment" in text and "what q4 asks for" in text
+    assert "create_graph" in (base / "feedback" / "e_r1_no_create_graph.txt").read_text()
 
 
 # ------------------------------------------------------- student versions
