@@ -129,6 +129,22 @@ def r1_penalty(discriminator, real: torch.Tensor, *discriminator_args: torch.Ten
     return grad.flatten(1).pow(2).sum(dim=1).mean()
 
 
+def r1_regulariser(gamma: float = 1.0):
+    """The trainer's ``penalty`` for R1: ``f(D, real, fake, *labels) = γ/2 · r1_penalty(D, real, *labels)``.
+
+    γ ≥ 0 (0 turns it off; Mescheder et al. use 10 on CelebA-HQ, StyleGAN2 tunes it per data set).
+    For the lazy form pass ``penalty_every=k`` to the trainer: it adds k · (this) on every k-th step.
+    """
+    if isinstance(gamma, bool) or not isinstance(gamma, (int, float)) or not gamma >= 0:
+        raise GanCourseError(f"r1_regulariser: the penalty weight gamma must be a number >= 0, got {gamma!r}")
+
+    def r1(discriminator, real: torch.Tensor, fake: torch.Tensor, *labels: torch.Tensor) -> torch.Tensor:
+        return (gamma / 2) * r1_penalty(discriminator, real, *labels)
+
+    r1.gamma = gamma  # type: ignore[attr-defined]
+    return r1
+
+
 def gradient_penalty(critic, real: torch.Tensor, fake: torch.Tensor, *critic_args: torch.Tensor,
                      generator: torch.Generator | None = None) -> torch.Tensor:
     """Unscaled WGAN-GP penalty E (‖∇x̂ f(x̂)‖₂ − 1)² on x̂ = ε x + (1 − ε) x̃, ε ~ U[0, 1] per sample.

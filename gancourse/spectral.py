@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .checks import GanCourseError
 
@@ -47,3 +48,22 @@ def spectral_norm_power_iteration(weight: torch.Tensor, u: torch.Tensor,
             u = F.normalize(w_ @ v, dim=0, eps=_EPS)
     sigma = u @ (w @ v)
     return sigma, u.clone(), v.clone()
+
+
+def spectral_normalize(module: nn.Module) -> nn.Module:
+    """Put torch's spectral norm (``parametrizations.spectral_norm``) on every Conv2d, ConvTranspose2d and Linear weight.
+
+    In place; returns ``module`` (a ConvTranspose2d's weight is reshaped along its output dim 1, as torch does). Each weight is then used as W / σ(W), σ by one power iteration per
+    forward in training mode (none in eval mode, where the stored u and v give σ). The parametrised
+    weight lives at ``layer.parametrizations.weight.original`` (a parameter; an EMA averages it) and
+    its u, v are buffers (an EMA copies them; a checkpoint saves them).
+    """
+    if not isinstance(module, nn.Module):
+        raise GanCourseError(f"spectral_normalize: expected a torch.nn.Module, got {type(module).__name__}")
+    layers = [m for m in module.modules() if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear))]
+    if not layers:
+        raise GanCourseError(f"spectral_normalize: {type(module).__name__} has no convolution or Linear layer to normalise")
+    for layer in layers:
+        if not torch.nn.utils.parametrize.is_parametrized(layer, "weight"):
+            torch.nn.utils.parametrizations.spectral_norm(layer)
+    return module

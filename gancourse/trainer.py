@@ -52,6 +52,21 @@ def clip_weights(limit: float = 0.01) -> Hook:
     return clip
 
 
+def linear_decay(total_steps: int) -> Callable[["GANTrainer"], None]:
+    """A trainer callback (``trainer.callbacks.append(...)``, run every ``log_every`` steps): every learning rate
+    of both optimisers falls linearly from its initial value to 0 at ``total_steps`` (chapters 5 and 8's toys)."""
+    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
+        raise GanCourseError(f"linear_decay: total_steps must be a positive integer, got {total_steps!r}")
+
+    def callback(trainer: "GANTrainer") -> None:
+        for opt in (trainer.g_opt, trainer.d_opt):
+            for group in opt.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+                group["lr"] = group["initial_lr"] * max(0.0, 1.0 - trainer.step / total_steps)
+
+    return callback
+
+
 class TrainingInterrupted(KeyboardInterrupt):
     """SIGINT or SIGTERM stopped training after a whole step (a KeyboardInterrupt, so a cell's loop stops too).
 
@@ -131,7 +146,10 @@ class GANTrainer:
         d_loss: ``f(real_out, fake_out) -> scalar``; default the GAN discriminator loss.
         g_loss: ``f(fake_out) -> scalar``; default the non-saturating generator loss.
         penalty: ``f(discriminator, real, fake, *labels) -> scalar`` added to the d loss, already
-            weighted (WGAN-GP passes ``10 * gradient_penalty``).
+            weighted (WGAN-GP passes ``10 * gradient_penalty``, R1 ``losses.r1_regulariser(γ)``).
+        penalty_every: k > 1 makes the penalty lazy (StyleGAN2): computed only in the steps where
+            ``step % k == 0`` and multiplied by k there, so on average it weighs what it did; the
+            history records 0 in the other steps. The step counter is checkpointed: resumes stay exact.
         after_d_step: hooks called with the discriminator after each of its updates (clipping).
         augment: ``f(images, generator=torch.Generator) -> images``, applied to every batch D sees, real
             and fake, in D's steps and in G's, so G's gradient flows through it (DiffAugment, e.g.
@@ -159,6 +177,7 @@ class GANTrainer:
         d_loss: LossFn = discriminator_loss,
         g_loss: LossFn = generator_loss,
         penalty: Callable[..., torch.Tensor] | None = None,
+        penalty_every: int = 1,
         after_d_step: Sequence[Hook] = (),
         augment: Callable[..., torch.Tensor] | None = None,
         g_optimizer: torch.optim.Optimizer | None = None,
@@ -174,6 +193,8 @@ class GANTrainer:
     ):
         if d_steps < 1 or batch_size < 1 or log_every < 1:
             raise GanCourseError("d_steps, batch_size and log_every must be positive integers")
+        if isinstance(penalty_every, bool) or not isinstance(penalty_every, int) or penalty_every < 1:
+            raise GanCourseError(f"penalty_every must be a positive integer (1: every step), got {penalty_every!r}")
         if not hasattr(generator, "latent_dim"):
             raise GanCourseError("the generator needs a `latent_dim` attribute (the size of z)")
         self.device = torch.device(device) if device is not None else get_device()
@@ -192,7 +213,7 @@ class GANTrainer:
         if self.labels is not None and not self.num_classes:
             raise GanCourseError("a conditional run needs a generator with a `num_classes` attribute")
         self.batch_size, self.d_steps = batch_size, d_steps
-        self.d_loss, self.g_loss, self.penalty = d_loss, g_loss, penalty
+        self.d_loss, self.g_loss, self.penalty, self.penalty_every = d_loss, g_loss, penalty, penalty_every
         self.after_d_step = list(after_d_step)
         if augment is not None and not callable(augment):
             raise GanCourseError(f"augment must be a function f(images, generator=...) -> images, got {type(augment).__name__}")
@@ -235,6 +256,7 @@ class GANTrainer:
     # -------------------------------------------------------------- one step
     def train_step(self) -> torch.Tensor:
         """One generator step after ``d_steps`` discriminator steps; returns [d_loss, g_loss(, penalty)] on the device."""
+        lazy_gain = self.penalty_every if self.step % self.penalty_every == 0 else 0
         for i in range(self.d_steps):
             real, real_cond = self._real()
             z, fake_cond = self._noise()
@@ -242,7 +264,10 @@ class GANTrainer:
             with torch.set_grad_enabled(last):  # only the last fake batch is reused by the G step
                 fake = self.G(z, *fake_cond)
             d_loss = self.d_loss(self.D(self._augmented(real), *real_cond), self.D(self._augmented(fake.detach()), *fake_cond))
-            pen = self.penalty(self.D, real, fake.detach(), *real_cond) if self.penalty else None
+            pen = None
+            if self.penalty is not None:
+                pen = (lazy_gain * self.penalty(self.D, real, fake.detach(), *real_cond) if lazy_gain
+                       else torch.zeros((), device=self.device))
             self.d_opt.zero_grad(set_to_none=True)
             (d_loss + pen if pen is not None else d_loss).backward()
             self.d_opt.step()

@@ -76,16 +76,27 @@ class DCGANGenerator(nn.Module):
 
 
 class DCGANDiscriminator(nn.Module):
-    """images (N, 1, 28, 28) -> logits (N,)."""
+    """images (N, 1, 28, 28) -> logits (N,).
 
-    def __init__(self, width: int = 32, channels: int = 1):
+    ``norm="batch"``: the paper's batch norm after the second convolution. ``norm="spectral"``
+    (chapter 8): no batch norm, every convolution spectrally normalised (Miyato et al., 2018), so
+    D is 1-Lipschitz up to its LeakyReLUs, and each sample's logit depends on that sample only
+    (which a penalty on ∇ₓD, such as R1, assumes).
+    """
+
+    def __init__(self, width: int = 32, channels: int = 1, norm: str = "batch"):
         super().__init__()
+        check_choice(norm, ("batch", "spectral"), "norm")
         self.net = nn.Sequential(
             down_block(channels, width, norm=False),  # state size. (w) x 14 x 14
-            down_block(width, 2 * width),  # state size. (2w) x 7 x 7
+            down_block(width, 2 * width, norm=norm == "batch"),  # state size. (2w) x 7 x 7
             nn.Conv2d(2 * width, 1, 7),  # state size. 1 x 1 x 1
         )
         self.apply(init_dcgan_weights)
+        if norm == "spectral":
+            from ..spectral import spectral_normalize
+
+            spectral_normalize(self)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).flatten()  # (N,)
