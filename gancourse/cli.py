@@ -50,10 +50,12 @@ def read_run(folder: str | Path) -> dict:
 
 
 def train_command(model: str, out: str | Path, *, profile: str | None = None, steps: int | None = None,
-                  seed: int | None = None, data: str | None = None, resume: bool = False) -> str:
+                  seed: int | None = None, data: str | None = None, per_class: int | None = None,
+                  resume: bool = False) -> str:
     """A `gancourse train` command line, quoted so that it can be pasted into a shell."""
     words = ["gancourse", "train", model]
-    for flag, value in (("--profile", profile), ("--steps", steps), ("--seed", seed), ("--data", data)):
+    for flag, value in (("--profile", profile), ("--steps", steps), ("--seed", seed), ("--data", data),
+                        ("--per-class", per_class)):
         if value is not None:
             words += [flag, str(value)]
     return shlex.join(words + ["--out", str(out)] + (["--resume"] if resume else []))
@@ -112,7 +114,8 @@ def _train(args: argparse.Namespace, out: Path) -> int:
         raise GanCourseError(f"{out} holds a checkpoint.pt but no {RUN_FILE}, so its settings are unknown; choose a new --out")
     if args.resume:
         if not (out / RUN_FILE).exists():
-            start = train_command(args.model, out, profile=profile, steps=args.steps, seed=args.seed, data=args.data)
+            start = train_command(args.model, out, profile=profile, steps=args.steps, seed=args.seed, data=args.data,
+                                  per_class=args.per_class)
             raise GanCourseError(f"nothing to resume in {out}; start the run with `{start}`")
         run = read_run(out)
         asked = {"model": args.model, "profile": run["profile"] if args.profile == "auto" else profile,
@@ -121,6 +124,10 @@ def _train(args: argparse.Namespace, out: Path) -> int:
         if wrong:
             raise GanCourseError(f"{out} holds a run with {', '.join(wrong)}; continue it with `{_resume_command(out)}`")
         profile, seed = run["profile"], run["seed"]
+        if args.per_class is not None and args.per_class != run.get("per_class"):
+            raise GanCourseError(f"{out} holds a run on {run.get('per_class') or 'all'} digits per class, not "
+                                 f"{args.per_class}; continue it with `{_resume_command(out)}`")
+        per_class = run.get("per_class")
         data_dir = str(Path(args.data).resolve()) if args.data else run.get("data")  # --data: the images have moved
         steps = args.steps or run.get("steps") or recipe.steps[profile]
     else:
@@ -129,10 +136,11 @@ def _train(args: argparse.Namespace, out: Path) -> int:
         seed = 0 if args.seed is None else args.seed
         data_dir = str(Path(args.data).resolve()) if args.data else None  # a resume may start from another folder
         steps = args.steps or recipe.steps[profile]
+        per_class = args.per_class
     data = _own_images(args.model, data_dir) if data_dir else None
     checkpoint_every = args.checkpoint_every or max(50, steps // 10)
     trainer = build_trainer(args.model, profile, seed=seed, out_dir=out, checkpoint_every=checkpoint_every,
-                            progress=not args.quiet, data=data)
+                            progress=not args.quiet, data=data, per_class=per_class)
     if args.resume:
         if trainer.checkpoint_path.exists():
             trainer.resume()
@@ -151,7 +159,8 @@ def _train(args: argparse.Namespace, out: Path) -> int:
     else:
         out.mkdir(parents=True, exist_ok=True)
         own = {"data": data_dir, "channels": int(data.shape[1])} if data is not None else {}
-        _write_json(out / RUN_FILE, {"model": args.model, "profile": profile, "seed": seed, "steps": steps, **own})
+        subset = {"per_class": per_class} if per_class is not None else {}
+        _write_json(out / RUN_FILE, {"model": args.model, "profile": profile, "seed": seed, "steps": steps, **own, **subset})
     with StopSignals() as stop:  # from the line a user (or a test) sees on, every signal ends in a saved step
         print(f"training {args.model} ({recipe.description}) with profile {profile!r} on {trainer.device} "
               f"from step {trainer.step} to {steps}", flush=True)
@@ -309,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="steps between checkpoints (default: a tenth of the run, at least 50); Ctrl-C and SIGTERM also save")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--data", help="progan: a folder of your own .png/.jpg images to train on (32x32 RGB; meant for a GPU)")
+    t.add_argument("--per-class", type=int, metavar="N",
+                   help="train on the first N MNIST digits of each class only (45: chapter 8's 450-digit set)")
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("sample", help="write samples of a trained model to a .npz file")

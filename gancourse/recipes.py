@@ -2,12 +2,13 @@
 
 A recipe makes the models for a profile and a configured :class:`GANTrainer`;
 chapters grow this table: ``mlp`` (chapter 2), ``dcgan`` (3), ``cgan`` (4),
-``wgan`` and ``wgan-gp`` (5), ``progan`` (6).
+``wgan`` and ``wgan-gp`` (5), ``progan`` (6); :func:`dcgan_variant` is the ``dcgan`` recipe with
+any of chapter 8's additions.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 import torch
 from torch import nn
@@ -20,6 +21,8 @@ from .models import (
 from .models.progan import ProGANDiscriminator, ProGANGenerator
 from .models.wgan import WGANCritic
 from .progressive import GrowthSchedule, ProGANTrainer
+from . import losses
+from .augment import diff_augment
 from .losses import critic_loss, gradient_penalty, wasserstein_generator_loss
 from .trainer import GANTrainer, adam, clip_weights
 
@@ -35,13 +38,18 @@ class Recipe:
     own_data: bool = False  # trains on a folder of one's own images (`gancourse train MODEL --data DIR`)
 
 
+def _digits(kw: dict, size: int = 28):
+    """The MNIST training digits a recipe trains on: all of them, or ``per_class`` of each class (``--per-class``)."""
+    return load_mnist("train", size=size, per_class=kw.pop("per_class", None))
+
+
 def _mlp_models(profile: str) -> tuple[nn.Module, nn.Module]:
     return MLPGenerator(latent_dim=100), MLPDiscriminator()
 
 
 def _adam_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict, lr: float = 2e-4) -> GANTrainer:
     """Unconditional MNIST, batch 64, Adam ``lr`` (0.5, 0.999) for both nets, EMA 0.999 (mlp, dcgan)."""
-    data = load_mnist("train").images
+    data = _digits(kw).images
     return GANTrainer(
         g, d, data, batch_size=64,
         g_optimizer=adam(g, lr), d_optimizer=adam(d, lr),
@@ -56,9 +64,9 @@ def _dcgan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTra
     return _adam_trainer(g, d, profile, kw, lr=2e-4 if profile == "full" else 1e-3)
 
 
-def _dcgan_models(profile: str) -> tuple[nn.Module, nn.Module]:
+def _dcgan_models(profile: str, norm: str = "batch") -> tuple[nn.Module, nn.Module]:
     width = 64 if profile == "full" else 32
-    return DCGANGenerator(latent_dim=64, width=width, upsample="transposed"), DCGANDiscriminator(width=width)
+    return DCGANGenerator(latent_dim=64, width=width, upsample="transposed"), DCGANDiscriminator(width=width, norm=norm)
 
 
 def _cgan_models(profile: str) -> tuple[nn.Module, nn.Module]:
@@ -69,7 +77,7 @@ def _cgan_models(profile: str) -> tuple[nn.Module, nn.Module]:
 
 
 def _cgan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
-    digits = load_mnist("train")
+    digits = _digits(kw)
     return GANTrainer(
         g, d, digits.images, labels=digits.labels, batch_size=64,
         g_optimizer=adam(g, 2e-4), d_optimizer=adam(d, 2e-4),
@@ -84,7 +92,7 @@ def _wgan_models(profile: str) -> tuple[nn.Module, nn.Module]:
 
 def _wgan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
     # Arjovsky et al. (2017), Algorithm 1: clip to ±0.01, RMSProp 5e-5, five critic steps per G step
-    data = load_mnist("train").images
+    data = _digits(kw).images
     return GANTrainer(
         g, d, data, batch_size=64, d_steps=5, d_loss=critic_loss, g_loss=wasserstein_generator_loss,
         after_d_step=[clip_weights(0.01)],
@@ -101,7 +109,7 @@ def wgan_gp_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, *
 def _wgan_gp_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
     # Gulrajani et al. (2017): λ = 10, five critic steps, Adam 1e-4 with betas (0.5, 0.9) as in
     # their reference code (the paper's Algorithm 1 uses β1 = 0)
-    data = load_mnist("train").images
+    data = _digits(kw).images
     return GANTrainer(
         g, d, data, batch_size=64, d_steps=5, d_loss=critic_loss, g_loss=wasserstein_generator_loss,
         penalty=wgan_gp_penalty,
@@ -146,12 +154,92 @@ def _progan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTr
     # Karras et al. (2018): WGAN-GP (λ = 10, one critic step) with the drift term, Adam 1e-3 with
     # betas (0, 0.99) reset at each resolution, EMA 0.999 of G (its warm-up restarted at each resolution)
     data = kw.pop("data", None)
-    data = load_mnist("train", size=32).images if data is None else data
+    data = _digits(kw, size=32).images if data is None else data
     return ProGANTrainer(
         g, d, data, PROGAN_SCHEDULES[profile], penalty=wgan_gp_penalty,
         g_optimizer=adam(g, 1e-3, (0.0, 0.99)), d_optimizer=adam(d, 1e-3, (0.0, 0.99)),
         ema_decay=0.999, log_every=50, **kw,
     )
+
+
+# Chapter 8: the chapter-3 DCGAN with one switch per addition. Settings: spectral norm on every convolution of D
+# (which then has no batch norm; R1 also removes it, since a penalty on ∇ₓD(x) assumes D(x) depends on x alone); the hinge and least-squares (0-1 coding) losses; R1 with γ = R1_GAMMA, lazily every
+# R1_EVERY steps; TTUR: D's learning rate TTUR_RATIO times G's, around the DCGAN recipe's rate (G's lr/√r, D's lr·√r);
+# DiffAugment's translation (1/8) and cutout (1/2) on every image D sees.
+DCGAN_ADDITIONS = ("sn", "hinge", "lsgan", "r1", "ttur", "diffaugment")
+R1_GAMMA, R1_EVERY, TTUR_RATIO = 1.0, 16, 4.0
+DIFFAUGMENT_POLICY = "translation,cutout"
+
+
+# The extra cost of each addition per generator step, a fraction of a plain DCGAN step (`cpu` widths, 2 CPU cores),
+# measured by `python benchmarks/step_cost.py --steps 150 --repeats 3` on 2026-12-03 (medians of alternating runs;
+# sn +0.03, diffaugment +0.22; hinge, lsgan, ttur and lazy r1 within the ±0.1 noise of zero, kept at 0: they add no
+# work, and r1's extra backward pass every 16th step is paid for by D's missing batch norm); chapter 8 gives each run
+# BUDGET / step_cost(...) steps.
+STEP_COST = {"sn": 0.03, "hinge": 0.0, "lsgan": 0.0, "r1": 0.0, "ttur": 0.0, "diffaugment": 0.22}
+
+
+def step_cost(additions: Iterable[str] | str) -> float:
+    """The cost of one generator step with ``additions``, in plain-DCGAN steps (1 + the additions' extra costs)."""
+    return 1.0 + sum(STEP_COST[a] for a in check_additions(additions))
+
+
+def check_additions(additions: Iterable[str]) -> tuple[str, ...]:
+    """``additions`` as a tuple in DCGAN_ADDITIONS' order; an unknown one, or both losses, raise one line."""
+    if isinstance(additions, str):
+        additions = [a.strip() for a in additions.split("+") if a.strip()]
+    additions = tuple(additions)
+    for a in additions:
+        check_choice(a, DCGAN_ADDITIONS, "DCGAN addition")
+    if "hinge" in additions and "lsgan" in additions:
+        raise GanCourseError("choose one loss: 'hinge' or 'lsgan', not both")
+    return tuple(a for a in DCGAN_ADDITIONS if a in additions)
+
+
+def _diffaugment(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    return diff_augment(x, DIFFAUGMENT_POLICY, generator=generator)
+
+
+def _variant_models(additions: tuple[str, ...]):
+    def models(profile: str) -> tuple[nn.Module, nn.Module]:
+        norm = "spectral" if "sn" in additions else "none" if "r1" in additions else "batch"  # R1: no batch norm in D
+        return _dcgan_models(profile, norm=norm)
+
+    return models
+
+
+def _variant_trainer(additions: tuple[str, ...]):
+    def trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
+        lr = 2e-4 if profile == "full" else 1e-3  # the DCGAN recipe's
+        g_lr, d_lr = (lr / TTUR_RATIO ** 0.5, lr * TTUR_RATIO ** 0.5) if "ttur" in additions else (lr, lr)
+        if "hinge" in additions:
+            kw.update(d_loss=losses.hinge_discriminator_loss, g_loss=losses.hinge_generator_loss)
+        if "lsgan" in additions:
+            kw.update(d_loss=losses.least_squares_discriminator_loss, g_loss=losses.least_squares_generator_loss)
+        if "r1" in additions:
+            kw.update(penalty=losses.r1_regulariser(R1_GAMMA), penalty_every=R1_EVERY)
+        if "diffaugment" in additions:
+            kw["augment"] = _diffaugment
+        return GANTrainer(g, d, _digits(kw).images, batch_size=64, g_optimizer=adam(g, g_lr), d_optimizer=adam(d, d_lr),
+                          ema_decay=0.999, log_every=50, **kw)
+
+    return trainer
+
+
+def dcgan_variant(additions: Iterable[str] | str = (), profile: str = "cpu", *, seed: int = 0,
+                  device: torch.device | None = None, **kw) -> GANTrainer:
+    """The chapter-3 DCGAN recipe with chapter 8's ``additions`` (names from DCGAN_ADDITIONS, or "sn+hinge").
+
+    ``kw`` goes to the trainer (``per_class=45`` for the 450-digit set, ``progress``, ``out_dir`` ...).
+    ``dcgan_variant()`` is the ``dcgan`` recipe step for step.
+    """
+    from .device import seed_everything
+
+    additions = check_additions(additions)
+    seed_everything(seed)
+    g, d = _variant_models(additions)(profile)
+    meta = {"model": "dcgan+" + "+".join(additions) if additions else "dcgan", "profile": profile, "seed": seed}
+    return _variant_trainer(additions)(g, d, profile, dict(device=device, seed=seed, meta=meta, **kw))
 
 
 RECIPES: dict[str, Recipe] = {
@@ -202,16 +290,22 @@ def get_recipe(model: str) -> Recipe:
 
 
 def build_trainer(model: str, profile: str, *, seed: int = 0, device: torch.device | None = None,
-                  data: torch.Tensor | None = None, **kw) -> GANTrainer:
+                  data: torch.Tensor | None = None, per_class: int | None = None, **kw) -> GANTrainer:
     """Seed, build ``model``'s networks for ``profile`` and return its configured trainer.
 
     ``data``: images (N, C, H, W) in [-1, 1] to train on instead of MNIST (recipes with ``own_data``).
+    ``per_class``: train on the first ``per_class`` MNIST digits of each class (45: chapter 8's 450 digits).
     """
     from .device import seed_everything
 
     recipe = get_recipe(model)
     seed_everything(seed)
     meta = {"model": model, "profile": profile, "seed": seed}
+    if per_class is not None:
+        if data is not None:
+            raise GanCourseError("per_class picks MNIST digits; it does not apply to a folder of your own images")
+        kw["per_class"] = per_class
+        meta["per_class"] = per_class
     if data is None:
         g, d = recipe.models(profile)
     else:

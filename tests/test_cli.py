@@ -82,6 +82,8 @@ def test_sample_refuses_to_overwrite(trained, tmp_path, capsys):
         (["train", "mlp", "--checkpoint-every", "0", "--out", "x"], "--checkpoint-every must be a positive number"),
         (["sample", "no/such/dir", "--out", "x.npz"], "does not exist"),
         (["sample", ".", "--out", "x.txt"], ".npz"),
+        (["train", "dcgan", "--per-class", "0", "--out", "x"], "per_class must be a whole number from 1 to"),
+        (["train", "progan", "--per-class", "45", "--data", ".", "--out", "x"], "per_class picks MNIST digits"),
     ],
 )
 def test_bad_arguments_get_one_line(argv, message, capsys):
@@ -114,3 +116,17 @@ def test_console_entry_points():
         assert r.returncode == 2, r.stderr
         assert r.stderr.startswith("gancourse: error: unknown model 'nope'; choose one of: mlp")
         assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_a_run_on_the_small_set_keeps_its_digits_through_a_resume(tmp_path, capsys):
+    out = tmp_path / "small"
+    argv = ["train", "dcgan", "--profile", "smoke", "--out", str(out), "--quiet", "--per-class", "45"]
+    assert main(argv + ["--steps", "4"]) == 0
+    assert json.loads((out / "run.json").read_text())["per_class"] == 45
+    assert "450 digits" in capsys.readouterr().out
+    assert main(argv[:-2] + ["--steps", "8", "--resume"]) == 0           # no --per-class: the run's own
+    assert "450 digits" in capsys.readouterr().out
+    assert main(argv[:-1] + ["10", "--steps", "12", "--resume"]) == 2    # another subset is refused
+    err = capsys.readouterr().err
+    assert "45 digits per class, not 10" in err and len(err.strip().splitlines()) == 1
+    assert torch.load(out / "checkpoint.pt", weights_only=False)["step"] == 8

@@ -172,3 +172,49 @@ def test_per_class_keeps_the_first_digits_of_each_class():
     for bad in (0, 10_000, 4.5):
         with pytest.raises(GanCourseError, match="per_class must be a whole number"):
             load_mnist("train", per_class=bad, verbose=False)
+
+
+# ------------------------------------------------------------------------------ chapter 8's DCGAN variants
+def test_dcgan_variant_without_additions_is_the_dcgan_recipe_step_for_step():
+    from gancourse.recipes import build_trainer, dcgan_variant
+
+    a = dcgan_variant((), "smoke", per_class=45, progress=False, device="cpu")
+    b = build_trainer("dcgan", "smoke", per_class=45, progress=False, device="cpu")
+    a.fit(3), b.fit(3)
+    assert all(torch.equal(p, q) for p, q in zip(a.G.parameters(), b.G.parameters()))
+
+
+def test_each_addition_switches_what_it_names():
+    from gancourse import losses
+    from gancourse.recipes import dcgan_variant
+
+    def build(adds):
+        return dcgan_variant(adds, "smoke", per_class=45, progress=False, device="cpu")
+
+    plain, sn, r1 = build(()), build("sn+hinge"), build(["r1"])
+    batch_norms = lambda t: [m for m in t.D.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert batch_norms(plain) and not batch_norms(sn) and not batch_norms(r1)
+    assert any(hasattr(m, "parametrizations") for m in sn.D.modules())
+    assert not any(hasattr(m, "parametrizations") for m in r1.D.modules())
+    assert sn.d_loss is losses.hinge_discriminator_loss and sn.g_loss is losses.hinge_generator_loss
+    assert r1.penalty_every == 16 and r1.augment is None and build("diffaugment").augment is not None
+    ttur = build("ttur")
+    g_lr, d_lr = ttur.g_opt.param_groups[0]["lr"], ttur.d_opt.param_groups[0]["lr"]
+    assert d_lr == pytest.approx(4 * g_lr) and math.sqrt(g_lr * d_lr) == pytest.approx(1e-3)
+    assert ttur.meta["model"] == "dcgan+ttur" and plain.meta["model"] == "dcgan"
+    for t in (sn, r1, ttur):
+        t.fit(2)
+        assert all(math.isfinite(v) for v in t.history["d_loss"])
+
+
+def test_bad_additions_get_one_line():
+    from gancourse.recipes import check_additions, step_cost
+
+    assert check_additions("diffaugment+sn") == ("sn", "diffaugment")              # the table's order
+    assert step_cost(()) == 1.0 and step_cost("sn+diffaugment") > step_cost("sn") > 1.0
+    with pytest.raises(GanCourseError, match="unknown DCGAN addition 'dropout'"):
+        check_additions("sn+dropout")
+    with pytest.raises(GanCourseError, match="choose one loss"):
+        check_additions(["hinge", "lsgan"])
+    with pytest.raises(GanCourseError, match="norm"):
+        DCGANDiscriminator(norm="layer")

@@ -80,13 +80,13 @@ class DCGANDiscriminator(nn.Module):
 
     ``norm="batch"``: the paper's batch norm after the second convolution. ``norm="spectral"``
     (chapter 8): no batch norm, every convolution spectrally normalised (Miyato et al., 2018), so
-    D is 1-Lipschitz up to its LeakyReLUs, and each sample's logit depends on that sample only
-    (which a penalty on ∇ₓD, such as R1, assumes).
+    D's Lipschitz constant is bounded. ``norm="none"``: neither. Without batch norm each sample's
+    logit depends on that sample only, which a penalty on ∇ₓD (R1) assumes.
     """
 
     def __init__(self, width: int = 32, channels: int = 1, norm: str = "batch"):
         super().__init__()
-        check_choice(norm, ("batch", "spectral"), "norm")
+        check_choice(norm, ("batch", "spectral", "none"), "norm")
         self.net = nn.Sequential(
             down_block(channels, width, norm=False),  # state size. (w) x 14 x 14
             down_block(width, 2 * width, norm=norm == "batch"),  # state size. (2w) x 7 x 7
