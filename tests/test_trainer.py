@@ -82,12 +82,19 @@ def test_penalty_is_added_and_recorded():
     assert tr.history["penalty"] == [1.5] * 10
 
 
-def test_history_has_one_entry_per_step_and_timings():
+def test_history_has_one_entry_per_step_and_timings(monkeypatch):
+    import gancourse.trainer as trainer_module
+
+    ticks = iter(range(0, 1000, 2))  # a fake clock: 2 s later at every reading, whatever the machine's speed
+    monkeypatch.setattr(trainer_module.time, "perf_counter", lambda: float(next(ticks)))
     tr = toy_trainer()
     tr.fit(25)
     assert tr.history["step"] == list(range(1, 26))
     assert len(tr.history["d_loss"]) == len(tr.history["g_loss"]) == 25
-    assert tr.history["wall_step"] == [10, 20, 25] and tr.steps_per_second() > 0
+    assert tr.history["wall_step"] == [10, 20, 25]
+    times = tr.history["wall_time"]
+    assert times == sorted(times) and times[0] > 0
+    assert tr.steps_per_second() == 25 / times[-1]
 
 
 def test_ema_follows_the_generator():
