@@ -61,6 +61,40 @@ def generate(
         generator.train(was_training)
 
 
+@torch.no_grad()
+def standing_stats(generator: nn.Module, n_batches: int = 16, batch_size: int = 256, seed: int = 0) -> nn.Module:
+    """Recompute ``generator``'s batch-norm statistics from its own samples, in place; returns it.
+
+    An EMA generator's weights are an average, but the running means and variances it borrows
+    from the trained G describe G's activations, not its own: sampled in eval mode, it
+    normalises with the wrong statistics (the MLP GAN's background speckle). Here they are
+    the plain average over ``n_batches`` batches of fresh z (and balanced labels), drawn with
+    their own ``torch.Generator`` so no other random stream moves (BigGAN's "standing statistics").
+    A generator without batch norm is returned untouched.
+    """
+    norms = [m for m in generator.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+    if not norms:
+        return generator
+    device = next(generator.parameters()).device
+    rng = torch.Generator(device=device).manual_seed(seed)
+    num_classes = getattr(generator, "num_classes", None)
+    momenta = [m.momentum for m in norms]
+    was_training = generator.training
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the batches below
+    generator.train()
+    try:
+        for _ in range(n_batches):
+            z = torch.randn(batch_size, generator.latent_dim, generator=rng, device=device)
+            generator(z) if not num_classes else generator(z, balanced_labels(batch_size, num_classes, device))
+    finally:
+        for m, momentum in zip(norms, momenta):
+            m.momentum = momentum
+        generator.train(was_training)
+    return generator
+
+
 def lerp(z0: torch.Tensor, z1: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
     """Linear interpolation (1 − t)·z0 + t·z1; ``t`` of shape (T,) gives (T, latent_dim) from (latent_dim,) ends."""
     t = torch.as_tensor(t, dtype=z0.dtype, device=z0.device)

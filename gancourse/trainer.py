@@ -33,7 +33,7 @@ from .checkpoint import global_rng_state, load_checkpoint, save_checkpoint, set_
 from .checks import CheckpointError, GanCourseError, TrainingDiverged
 from .device import get_device
 from .losses import discriminator_loss, generator_loss
-from .sampling import generate
+from .sampling import generate, standing_stats
 
 LossFn = Callable[..., torch.Tensor]
 Hook = Callable[[nn.Module], None]
@@ -235,6 +235,7 @@ class GANTrainer:
         self.callbacks: list[Callable[[GANTrainer], None]] = []
         self._elapsed = 0.0  # seconds of training before the current fit (restored on resume)
         self._fit_started: float | None = None
+        self._ema_stats_step: int | None = None  # the step the EMA's batch-norm statistics were computed at
 
     # ----------------------------------------------------------------- batches
     def _real(self) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
@@ -298,7 +299,7 @@ class GANTrainer:
         ema_p, p = list(self.ema.parameters()), list(self.G.parameters())
         torch._foreach_lerp_(ema_p, p, 1.0 - self.ema_decay_at(self.step))
         for b_ema, b in zip(self.ema.buffers(), self.G.buffers()):
-            b_ema.copy_(b)
+            b_ema.copy_(b)  # replaced by the EMA's own statistics when it samples (sampling_generator)
 
     # ------------------------------------------------------------------ fit
     def fit(self, steps: int) -> dict[str, list[float]]:
@@ -381,13 +382,19 @@ class GANTrainer:
     # ------------------------------------------------------------ sampling
     def sample(self, n: int, labels: torch.Tensor | None = None, seed: int | None = None, use_ema: bool = True) -> torch.Tensor:
         """``n`` samples from the generator (its EMA when kept), eval mode, no autograd, on the device."""
-        g = self.ema if (use_ema and self.ema is not None) else self.G
+        g = self.sampling_generator if use_ema else self.G
         return generate(g, n, labels=labels, seed=seed)
 
     @property
     def sampling_generator(self) -> nn.Module:
-        """The generator used for sampling: the EMA copy when kept, else G."""
-        return self.ema if self.ema is not None else self.G
+        """The generator used for sampling: the EMA copy when kept (its batch-norm statistics recomputed from
+        its own samples, see :func:`~gancourse.sampling.standing_stats`), else G."""
+        if self.ema is None:
+            return self.G
+        if self._ema_stats_step != self.step:
+            standing_stats(self.ema)
+            self._ema_stats_step = self.step
+        return self.ema
 
     # ---------------------------------------------------------- checkpoints
     @property
@@ -420,6 +427,7 @@ class GANTrainer:
             self.rng.set_state(state["rng"])
             set_global_rng_state(state.get("global_rng") or {"torch": state["torch_rng"]})  # or a checkpoint from before
             self.step, self.history, self._elapsed = int(state["step"]), state["history"], float(state.get("elapsed", 0.0))
+            self._ema_stats_step = None
         except (KeyError, RuntimeError, ValueError, TypeError) as err:
             raise CheckpointError(f"the checkpoint does not fit these models ({type(err).__name__}: {str(err)[:200]})") from None
         self.meta.update(state.get("meta", {}))

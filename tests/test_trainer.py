@@ -109,6 +109,41 @@ def test_ema_follows_the_generator():
     assert not any(p.requires_grad for p in tr.ema.parameters())
 
 
+def test_the_ema_samples_with_its_own_batch_norm_statistics_and_training_is_untouched():
+    tr = small_mnist_trainer(ema_decay=0.999)
+    tr.fit(6)
+    g_buffers = [b.clone() for b in tr.G.buffers()]
+    rng, global_torch = tr.rng.get_state(), torch.get_rng_state()
+    ema = tr.sampling_generator  # statistics recomputed from the EMA's own samples
+    # they are what the EMA's own activations give: the first batch norm sees Linear(256 -> 512) of its 256 features
+    first = next(m for m in ema.modules() if isinstance(m, nn.BatchNorm1d))
+    z = torch.randn(16 * 256, ema.latent_dim, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        h = ema.net[:3](z)  # (N, 512), the input of the first batch norm
+    torch.testing.assert_close(first.running_mean, h.mean(0), atol=2e-3, rtol=0)
+    assert not torch.allclose(first.running_mean, next(m for m in tr.G.modules() if isinstance(m, nn.BatchNorm1d)).running_mean)
+    # nothing of the training run moved: G's statistics, the trainer's and torch's random streams
+    assert all(torch.equal(a, b) for a, b in zip(g_buffers, tr.G.buffers()))
+    assert torch.equal(rng, tr.rng.get_state()) and torch.equal(global_torch, torch.get_rng_state())
+    assert tr.sampling_generator is ema and tr._ema_stats_step == 6  # computed once per step
+    tr.fit(7)
+    assert tr._ema_stats_step == 6 and tr.sampling_generator is ema and tr._ema_stats_step == 7
+
+
+def test_the_ema_statistics_do_not_change_a_resumed_run(tmp_path):
+    straight = small_mnist_trainer(ema_decay=0.99)
+    straight.fit(4)
+    straight.sample(8)  # recomputes the EMA's statistics half-way
+    straight.fit(8)
+    first = small_mnist_trainer(ema_decay=0.99, out_dir=tmp_path)
+    first.fit(4)
+    second = small_mnist_trainer(ema_decay=0.99, out_dir=tmp_path).resume()
+    second.fit(8)
+    for a, b in zip(straight.G.state_dict().values(), second.G.state_dict().values()):
+        assert torch.equal(a, b)
+    torch.testing.assert_close(straight.sample(16, seed=1), second.sample(16, seed=1), rtol=0, atol=0)
+
+
 def test_sampling_is_in_eval_mode_without_autograd():
     class Probe(nn.Module):
         latent_dim = 2
