@@ -9,8 +9,11 @@ package's offline metrics against the MNIST training digits:
   classes         classes that get at least 5 % of the samples (by the shipped classifier)
   confident       share of samples the classifier reads with probability > 0.9
   cond. acc.      conditional models: share of samples the classifier reads as the asked label
+  judge FID, stray  a second instrument (benchmarks/judge.py): FID in the features of a network the GANs never
+                  trained against, and the share of inked pixels with no inked neighbour (background speckle)
+  load            the load average when the model's training started (1-minute; 0 on a quiet machine)
 
-    python benchmarks/quality.py                       # mlp, dcgan, cgan in the cpu profile
+    python benchmarks/quality.py                       # every model in the cpu profile (about 35 minutes)
     python benchmarks/quality.py --models dcgan --steps 3000
     python benchmarks/quality.py --models progan       # 32x32 digits: cropped to 28x28 (undoes the padding)
     python benchmarks/quality.py --equal-time          # adds mlp trained for dcgan's wall time
@@ -25,10 +28,12 @@ import time
 
 import torch
 
+from judge import judge_scores
+
 from gancourse.data import load_mnist
 from gancourse.metrics import classify, evaluate_images, to_classifier_size
 from gancourse.profiles import resolve_profile
-from gancourse.recipes import build_trainer, get_recipe
+from gancourse.recipes import RECIPES, build_trainer, get_recipe
 from gancourse.sampling import balanced_labels
 
 
@@ -41,12 +46,14 @@ def score(images: torch.Tensor, labels: torch.Tensor | None = None) -> dict[str,
     counts = torch.bincount(pred, minlength=10).float() / len(pred)
     m["classes"] = int((counts >= 0.05).sum())
     m["cond. acc."] = float((pred == labels).float().mean()) if labels is not None else float("nan")
+    m.update(judge_scores(images))
     return m
 
 
 def train_and_score(model: str, profile: str, steps: int | None, n: int, seed: int = 0) -> dict[str, float]:
     trainer = build_trainer(model, profile, seed=seed, progress=False)
     steps = steps or get_recipe(model).steps[profile]
+    load = os.getloadavg()[0]
     start, cpu = time.perf_counter(), time.process_time()
     trainer.fit(steps)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -54,13 +61,13 @@ def train_and_score(model: str, profile: str, steps: int | None, n: int, seed: i
     labels = balanced_labels(n, g.num_classes, trainer.device) if getattr(g, "num_classes", None) else None
     images = trainer.sample(n, labels=labels, seed=seed + 1).float().cpu()
     m = score(images, labels.cpu() if labels is not None else None)
-    m.update(model=model, profile=profile, steps=steps, seconds=seconds, cpu_s=cpu, steps_per_s=steps / seconds)
+    m.update(model=model, profile=profile, steps=steps, seconds=seconds, cpu_s=cpu, steps_per_s=steps / seconds, load=load)
     return m
 
 
 COLUMNS = [("model", "{:<22}"), ("profile", "{:<8}"), ("steps", "{:>7}"), ("seconds", "{:>8.0f}"), ("cpu_s", "{:>6.0f}"), ("FID", "{:>8.2f}"),
            ("KID", "{:>8.4f}"), ("precision", "{:>10.3f}"), ("recall", "{:>7.3f}"), ("classes", "{:>8}"), ("confident", "{:>10.3f}"),
-           ("cond. acc.", "{:>11.3f}")]
+           ("cond. acc.", "{:>11.3f}"), ("judge FID", "{:>10.1f}"), ("stray ink", "{:>10.4f}"), ("load", "{:>5.1f}")]
 
 
 def row(m: dict) -> str:
@@ -73,7 +80,7 @@ def row(m: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--models", nargs="+", default=["mlp", "dcgan", "cgan"])
+    parser.add_argument("--models", nargs="+", default=list(RECIPES))
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--steps", type=int, help="override the profile's steps (all models)")
     parser.add_argument("--n", type=int, default=5000, help="samples to score")
@@ -85,7 +92,7 @@ def main() -> None:
     print(" ".join(f"{k:>{len(f.format(0)) if 'f' in f or '>' in f else 8}}" if k not in ("model", "profile") else f"{k:<{22 if k == 'model' else 8}}" for k, f in COLUMNS))
     held_out = load_mnist("test", verbose=False)
     real = score(held_out.images, held_out.labels)
-    real.update(model="real (held-out)", profile="-", steps="", seconds="", cpu_s="")
+    real.update(model="real (held-out)", profile="-", steps="", seconds="", cpu_s="", load="")
     print(row(real), flush=True)
     results = {}
     for model in args.models:
