@@ -240,19 +240,19 @@ def dcgan_variant(additions: Iterable[str] | str = (), profile: str = "cpu", *, 
 RECIPES: dict[str, Recipe] = {
     "mlp": Recipe(
         "the MLP GAN of chapter 2 (G 256-512-1024, D 512-256), non-saturating loss",
-        {"smoke": 40, "cpu": 12000, "full": 30000},  # cpu: ~3.5 of its 4 minutes (#15; 7,000 left half unused)
+        {"smoke": 40, "cpu": 12000, "full": 30000},  # cpu: ~180 s of its 4 minutes at #15's 15 ms a step (239 s on a slow day)
         _mlp_models,
         _adam_trainer,
     ),
     "dcgan": Recipe(
         "the DCGAN of chapter 3 (transposed convolutions, batch norm), non-saturating loss, Adam 1e-3 (2e-4 in full)",
-        {"smoke": 20, "cpu": 10000, "full": 20000},  # cpu: ~5.5 of its 6 minutes (#15)
+        {"smoke": 20, "cpu": 10000, "full": 20000},  # cpu: ~320 s of its 6 minutes at #15's 32 ms a step (565 s on a slow day)
         _dcgan_models,
         _dcgan_trainer,
     ),
     "cgan": Recipe(
         "the conditional DCGAN of chapter 4 (label embedding concatenated to z; projection D)",
-        {"smoke": 20, "cpu": 9000, "full": 20000},  # cpu: ~5 of its 6 minutes (#15)
+        {"smoke": 20, "cpu": 9000, "full": 20000},  # cpu: ~300 s of its 6 minutes at #15's 34 ms a step (535 s on a slow day)
         _cgan_models,
         _cgan_trainer,
     ),
