@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import matplotlib
@@ -15,6 +16,12 @@ import torch  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_TIMES: dict[str, float] = {}
+
+
+# A shell starts background jobs (`make test &`, nohup) with SIGINT ignored, and the trainer rightly leaves an ignored
+# SIGINT alone; the signal tests need Python's own handler, so the suite restores it.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture
