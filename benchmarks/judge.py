@@ -87,15 +87,16 @@ _REFERENCE: dict[str, object] = {}
 
 
 def judge_scores(images: torch.Tensor) -> dict[str, float]:
-    """judge FID against the 4,500 training digits, frame ink, stray ink, judge accuracy-free class count."""
+    """judge FID against the 4,500 training digits, frame ink, stray ink, and the classes the judge reads (>= 2 %)."""
     images = to_classifier_size(images.float().cpu().clamp(-1, 1))
     net = load_judge()
     if "train" not in _REFERENCE:
         _REFERENCE["train"] = feature_stats(_features(net, load_mnist("train", verbose=False).images).numpy())
     ref = _REFERENCE["train"]
-    st = feature_stats(_features(net, images).numpy())
+    features = _features(net, images)
+    st = feature_stats(features.numpy())
     with torch.no_grad():
-        pred = torch.cat([net(images[i : i + 500]).argmax(1) for i in range(0, len(images), 500)])
+        pred = net.head(features).argmax(1)  # the classes from the same features, not a second pass
     ink = (images + 1) / 2
     frame = torch.ones(28, 28, dtype=torch.bool)
     frame[3:25, 3:25] = False
