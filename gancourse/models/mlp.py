@@ -2,7 +2,12 @@
 
 Generator: z -> 256 -> 512 -> 1024 -> C·H·W, LeakyReLU(0.2), batch norm after
 every hidden layer but the first, tanh output. Discriminator: C·H·W -> 512 ->
-256 -> 1 logit, LeakyReLU(0.2).
+256 -> 1 logit, LeakyReLU(0.2) and dropout (0.3) after each hidden layer.
+
+Dropout in D (as in Goodfellow et al., 2014, whose MNIST discriminator used it) keeps D
+from memorising the 4,500 training digits pixel by pixel: with it the `mlp` recipe's
+samples lose most of their background speckle (issue #15: after 12,000 steps a second
+network's FID 48 -> 25, isolated inked pixels 0.30 % -> 0.17 %).
 
 Note ``nn.BatchNorm1d(n, 0.8)`` — common in GAN tutorials — sets *eps* = 0.8,
 not the momentum; here every argument is named.
@@ -41,17 +46,19 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """images (N, C, H, W) -> logits (N,)."""
+    """images (N, C, H, W) -> logits (N,). ``dropout``: the drop probability after each hidden layer (0: none)."""
 
-    def __init__(self, image_shape: tuple[int, int, int] = (1, 28, 28)):
+    def __init__(self, image_shape: tuple[int, int, int] = (1, 28, 28), dropout: float = 0.3):
         super().__init__()
         inp = int(torch.tensor(image_shape).prod())
         self.net = nn.Sequential(
             nn.Flatten(),  # (N, C·H·W)
             nn.Linear(inp, 512),
-            nn.LeakyReLU(0.2, inplace=True),  # (N, 512)
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Dropout(dropout),  # (N, 512)
             nn.Linear(512, 256),
-            nn.LeakyReLU(0.2, inplace=True),  # (N, 256)
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Dropout(dropout),  # (N, 256)
             nn.Linear(256, 1),  # (N, 1)
         )
 
