@@ -244,7 +244,7 @@ def dcgan_variant(additions: Iterable[str] | str = (), profile: str = "cpu", *, 
 RECIPES: dict[str, Recipe] = {
     "mlp": Recipe(
         "the MLP GAN of chapter 2 (G 256-512-1024, D 512-256 with dropout 0.3), non-saturating loss",
-        {"smoke": 40, "cpu": 12000, "full": 30000},  # cpu: ~180 s of its 4 minutes at #15's 15 ms a step (239 s on a slow day)
+        {"smoke": 40, "cpu": 12000, "full": 30000},  # cpu: ~170 s of its 4 minutes at #15's rates (314 s on a slow day)
         _mlp_models,
         _adam_trainer,
     ),
