@@ -3,6 +3,7 @@ import ast
 import inspect
 import random
 import re
+import shutil
 import signal
 from pathlib import Path
 
@@ -277,9 +278,14 @@ def test_a_signal_stops_fit_after_the_step_saves_it_and_the_run_goes_on_exactly(
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == handlers
     state = load_checkpoint(tmp_path / "checkpoint.pt")
     assert state["step"] == 8 and state["history"]["step"] == list(range(1, 9))  # the losses were read (and checked)
-    resumed = small_mnist_trainer(ema_decay=0.9, out_dir=tmp_path).resume()
+    # D's dropout draws from torch's global random stream, which each trainer needs to itself: first the interrupted
+    # trainer goes on in memory, as in a notebook, then a new one resumes from a copy of the step-8 checkpoint
+    (tmp_path / "at8").mkdir()
+    shutil.copy(tmp_path / "checkpoint.pt", tmp_path / "at8" / "checkpoint.pt")
+    tr.fit(12)
+    resumed = small_mnist_trainer(ema_decay=0.9, out_dir=tmp_path / "at8").resume()
+    assert resumed.step == 8
     resumed.fit(12)
-    tr.fit(12)  # the interrupted trainer itself is still usable, as in a notebook
     for other in (resumed, tr):
         assert_same_generator(straight, other)
         assert other.history["g_loss"] == straight.history["g_loss"]
