@@ -67,7 +67,7 @@ def standing_stats(generator: nn.Module, n_batches: int = 16, batch_size: int = 
 
     An EMA generator's weights are an average, but the running means and variances it borrows
     from the trained G describe G's activations, not its own: sampled in eval mode, it
-    normalises with the wrong statistics (the MLP GAN's background speckle). Here they are
+    normalises with the wrong statistics (chapter 2 measures the cost: a worse FID). Here they are
     the plain average over ``n_batches`` batches of fresh z (and balanced labels), drawn with
     their own ``torch.Generator`` so no other random stream moves (BigGAN's "standing statistics").
     A generator without batch norm is returned untouched.
