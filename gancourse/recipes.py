@@ -262,7 +262,7 @@ RECIPES: dict[str, Recipe] = {
     ),
     "wgan": Recipe(
         "WGAN of chapter 5: DCGAN generator, critic without batch norm, weights clipped to ±0.01, RMSProp 5e-5, 5 critic steps",
-        # cpu: ~345 s on a slow 2-core day; clipping learns slowly (#15, seed 0: 5 / 8 / 9 classes of digits after
+        # cpu: 332 s on a slow 2-core day (quality.py, 2026-12-03); clipping learns slowly (#15, seed 0: 5 / 8 / 9 classes of digits after
         # 1,500 / 3,000 / 6,000 steps; chapter 5's summary gives the whole curve)
         {"smoke": 4, "cpu": 4000, "full": 20000},
         _wgan_models,
@@ -270,7 +270,7 @@ RECIPES: dict[str, Recipe] = {
     ),
     "wgan-gp": Recipe(
         "WGAN-GP of chapter 5: DCGAN generator, layer-norm critic, gradient penalty λ = 10, Adam 1e-4 (0.5, 0.9), 5 critic steps",
-        # cpu: ~350 s on a slow 2-core day (1,000 steps drew 8 classes, 1,500 all 10; #15, seed 0)
+        # cpu: 317 s on a slow 2-core day (quality.py, 2026-12-03; 1,000 steps drew 8 classes, 1,500 all 10; #15, seed 0)
         {"smoke": 4, "cpu": 2300, "full": 20000},
         _wgan_gp_models,
         _wgan_gp_trainer,
