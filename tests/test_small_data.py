@@ -182,6 +182,17 @@ def test_dcgan_variant_without_additions_is_the_dcgan_recipe_step_for_step():
     b = build_trainer("dcgan", "smoke", per_class=45, progress=False, device="cpu")
     a.fit(3), b.fit(3)
     assert all(torch.equal(p, q) for p, q in zip(a.G.parameters(), b.G.parameters()))
+    assert a.ema_decay == b.ema_decay  # the generator they sample from averages alike too
+    assert all(torch.equal(p, q) for p, q in zip(a.ema.parameters(), b.ema.parameters()))
+
+
+def test_short_runs_sample_from_a_shorter_average_than_full_runs():
+    from gancourse.recipes import build_trainer
+
+    for model in ("dcgan", "cgan"):
+        short, full = (build_trainer(model, p, progress=False, device="cpu") for p in ("cpu", "full"))
+        assert (short.ema_decay, full.ema_decay) == (0.99, 0.999)
+        assert short.g_opt.param_groups[0]["lr"] == 1e-3 and full.g_opt.param_groups[0]["lr"] == 2e-4
 
 
 def test_each_addition_switches_what_it_names():
