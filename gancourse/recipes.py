@@ -79,7 +79,7 @@ def _dcgan_lr(profile: str) -> float:
 
 
 def _dcgan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
-    return _adam_trainer(g, d, profile, kw, lr=_dcgan_lr(profile), ema_decay=_short_run_ema(profile))
+    return _variant_trainer((), g, d, profile, kw)  # the DCGAN's training choices live in one place
 
 
 def _dcgan_models(profile: str, norm: str = "batch") -> tuple[nn.Module, nn.Module]:
@@ -95,10 +95,10 @@ def _cgan_models(profile: str) -> tuple[nn.Module, nn.Module]:
 
 
 def _cgan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
-    digits = _digits(kw)
+    digits, lr = _digits(kw), _dcgan_lr(profile)
     return GANTrainer(
         g, d, digits.images, labels=digits.labels, batch_size=64,
-        g_optimizer=adam(g, _dcgan_lr(profile)), d_optimizer=adam(d, _dcgan_lr(profile)),
+        g_optimizer=adam(g, lr), d_optimizer=adam(d, lr),
         ema_decay=_short_run_ema(profile), log_every=50, **kw,
     )
 
