@@ -228,6 +228,14 @@ def test_ema_warm_up_restarts_at_each_resolution():
     assert tr.ema_decay_at(start - 1) > tr.ema_decay_at(start)
 
 
+def test_progan_recipe_caps_the_average_at_0_99_on_a_cpu_and_keeps_the_papers_0_999_in_full():
+    cpu, full = (build_trainer("progan", p, progress=False, device="cpu") for p in ("cpu", "full"))
+    assert (cpu.ema_decay, full.ema_decay) == (0.99, 0.999)
+    # well after the 32x32 warm-up ((1 + s) / (10 + s) passes 0.99 at s = 891 and 0.999 at s = 8,991)
+    assert cpu.ema_decay_at(cpu.schedule.level_start(3) + 5000) == 0.99
+    assert full.ema_decay_at(full.schedule.level_start(3) + 10000) == 0.999
+
+
 def test_progan_resume_is_bit_exact(tmp_path):
     straight = small_trainer()
     straight.fit(14)  # across the 4x4 -> 8x8 -> 16x16 growth
