@@ -175,12 +175,19 @@ def test_per_class_keeps_the_first_digits_of_each_class():
 
 
 # ------------------------------------------------------------------------------ chapter 8's DCGAN variants
-def test_dcgan_variant_without_additions_is_the_dcgan_recipe_step_for_step():
-    from gancourse.recipes import build_trainer, dcgan_variant
+def test_dcgan_variant_with_the_recipes_additions_is_the_dcgan_recipe_step_for_step():
+    from gancourse.recipes import build_trainer, dcgan_recipe_additions, dcgan_variant
 
-    a = dcgan_variant((), "smoke", per_class=45, progress=False, device="cpu")
+    assert dcgan_recipe_additions("cpu") == dcgan_recipe_additions("smoke") == ("r1",)
+    assert dcgan_recipe_additions("full") == ()  # the paper's DCGAN, batch norm in D
+    full = build_trainer("dcgan", "full", progress=False, device="cpu")
+    assert full.penalty is None and any(isinstance(m, torch.nn.BatchNorm2d) for m in full.D.modules())
+    a = dcgan_variant("r1", "smoke", per_class=45, progress=False, device="cpu")
     b = build_trainer("dcgan", "smoke", per_class=45, progress=False, device="cpu")
+    assert b.penalty is not None and b.penalty_every == 16
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in b.D.modules())
     a.fit(3), b.fit(3)
+    assert all(torch.equal(p, q) for p, q in zip(a.D.parameters(), b.D.parameters()))
     assert all(torch.equal(p, q) for p, q in zip(a.G.parameters(), b.G.parameters()))
     assert a.ema_decay == b.ema_decay  # the generator they sample from averages alike too
     assert all(torch.equal(p, q) for p, q in zip(a.ema.parameters(), b.ema.parameters()))
