@@ -429,7 +429,9 @@ class GANTrainer:
             self.step, self.history, self._elapsed = int(state["step"]), state["history"], float(state.get("elapsed", 0.0))
             self._ema_stats_step = None
         except (KeyError, RuntimeError, ValueError, TypeError) as err:
-            raise CheckpointError(f"the checkpoint does not fit these models ({type(err).__name__}: {str(err)[:200]})") from None
+            detail = " ".join(str(err).split())[:200]  # one line: torch lists every mismatched key on its own line
+            raise CheckpointError(f"the checkpoint does not fit these models: another recipe, profile or version of the "
+                                  f"course trained it; train into a new --out folder ({type(err).__name__}: {detail})") from None
         self.meta.update(state.get("meta", {}))
 
     def save(self) -> Path | None:

@@ -236,3 +236,17 @@ def test_bad_additions_get_one_line():
         check_additions(["hinge", "lsgan"])
     with pytest.raises(GanCourseError, match="norm"):
         DCGANDiscriminator(norm="layer")
+
+
+def test_a_batch_norm_dcgan_checkpoint_resumed_by_the_r1_recipe_fails_in_one_line_and_is_kept(tmp_path):
+    from gancourse.checks import CheckpointError
+    from gancourse.recipes import build_trainer, dcgan_variant
+
+    old = dcgan_variant((), "smoke", per_class=45, out_dir=tmp_path, progress=False, device="cpu")  # D with batch norm
+    old.fit(2)
+    saved = (tmp_path / "checkpoint.pt").read_bytes()
+    new = build_trainer("dcgan", "smoke", per_class=45, progress=False, device="cpu")  # R1, no batch norm
+    with pytest.raises(CheckpointError, match="another recipe, profile or version") as info:
+        new.resume(tmp_path / "checkpoint.pt")
+    assert "\n" not in str(info.value)
+    assert (tmp_path / "checkpoint.pt").read_bytes() == saved
