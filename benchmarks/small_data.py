@@ -1,4 +1,4 @@
-"""The plain DCGAN against chapter 8's additions on the 450-digit set, for longer than the chapter can afford.
+"""The paper's DCGAN (batch norm in D) against chapter 8's additions on the 450 digits, longer than chapter 8 can.
 
 Chapter 8 compares the additions at equal CPU time for 1,000 plain-DCGAN steps. The published gains of
 DiffAugment appear when a discriminator overfits over a long run; this script trains each arm for ``--steps``
@@ -25,7 +25,8 @@ from gancourse.recipes import dcgan_variant
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arms", nargs="+", default=["dcgan", "diffaugment"],
-                        help="'dcgan' for the plain recipe, else additions such as 'sn+hinge'")
+                        help="'dcgan' for the paper's DCGAN (batch norm in D; the dcgan recipe "
+                             "is 'r1' on a CPU), else additions such as 'sn+hinge'")
     parser.add_argument("--steps", type=int, default=10000)
     parser.add_argument("--every", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=2)
