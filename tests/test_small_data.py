@@ -193,6 +193,20 @@ def test_dcgan_variant_with_the_recipes_additions_is_the_dcgan_recipe_step_for_s
     assert all(torch.equal(p, q) for p, q in zip(a.ema.parameters(), b.ema.parameters()))
 
 
+def test_the_cgan_recipe_regularises_its_discriminator_as_the_dcgan_recipe_does():
+    from gancourse.recipes import R1_EVERY, R1_GAMMA, build_trainer
+
+    batch_norms = lambda t: [m for m in t.D.modules() if isinstance(m, nn.BatchNorm2d)]
+    full = build_trainer("cgan", "full", progress=False, device="cpu")
+    assert full.penalty is None and batch_norms(full)  # the paper's conditional DCGAN
+    t = build_trainer("cgan", "smoke", per_class=45, progress=False, device="cpu")
+    assert not batch_norms(t) and t.penalty.gamma == R1_GAMMA and t.penalty_every == R1_EVERY
+    t.fit(R1_EVERY)  # the lazy penalty is computed at step 0 and again at step 16
+    penalties = t.history["penalty"]
+    assert len(penalties) == R1_EVERY and all(math.isfinite(v) for v in penalties)
+    assert penalties[0] > 0 and penalties[1] == 0  # on the conditional D: ∇ₓ D(x, y) at the real digits and labels
+
+
 def test_short_runs_sample_from_a_shorter_average_than_full_runs():
     from gancourse.recipes import build_trainer
 

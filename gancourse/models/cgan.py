@@ -40,17 +40,20 @@ class ConditionalGenerator(nn.Module):
 
 
 class ConditionalDiscriminator(nn.Module):
-    """images (N, 1, 28, 28), labels (N,) -> logits (N,)."""
+    """images (N, 1, 28, 28), labels (N,) -> logits (N,).
 
-    def __init__(self, num_classes: int = 10, combine: str = "multiply", width: int = 32):
+    ``norm`` is the DCGAN discriminator's ("batch", "spectral" or "none"; the cpu recipe trains "none" with R1).
+    """
+
+    def __init__(self, num_classes: int = 10, combine: str = "multiply", width: int = 32, norm: str = "batch"):
         super().__init__()
         self.num_classes = num_classes
         self.combine = check_choice(combine, COMBINE, "combine")
         if combine == "concat":
             self.embed = nn.Embedding(num_classes, 28 * 28)
-            self.body = DCGANDiscriminator(width, channels=2)
+            self.body = DCGANDiscriminator(width, channels=2, norm=norm)
         else:
-            base = DCGANDiscriminator(width)
+            base = DCGANDiscriminator(width, norm=norm)
             self.features = base.net[:-1]  # state size. (2w) x 7 x 7
             self.head = nn.Linear(2 * width * 7 * 7, 1)
             self.embed = nn.Embedding(num_classes, 2 * width * 7 * 7)
