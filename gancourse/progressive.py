@@ -9,8 +9,9 @@ and a *stabilisation* phase at α = 1. Phase lengths are counted in images, as i
 1. before every step it sets G's, D's (and the EMA's) level and α from the schedule;
 2. real batches are downscaled to the current resolution and, during a fade-in, blended the
    same way as the generator's output: (1 − α)·upscale(downscale(x)) + α·x;
-3. the critic's loss carries the drift term ε·E[D(x)²] (ε = 0.001), which keeps the critic's
-   scores near 0 (a WGAN loss alone only fixes their differences);
+3. with the paper's Wasserstein loss (``loss="wasserstein"``), the critic's loss carries the drift term
+   ε·E[D(x)²] (ε = 0.001), which keeps the critic's scores near 0 (a WGAN loss alone only fixes their
+   differences); ``loss="non_saturating"`` trains chapter 2's loss instead (the course's CPU recipe, with R1);
 4. Adam's moment estimates are reset when a new resolution starts (new layers, a new problem);
 5. the EMA's warm-up restarts with every resolution (see :meth:`ProGANTrainer.ema_decay_at`).
 
@@ -26,8 +27,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .checks import GanCourseError
-from .losses import critic_loss, wasserstein_generator_loss
+from .checks import GanCourseError, check_choice
+from .losses import critic_loss, discriminator_loss, generator_loss, wasserstein_generator_loss
+
+LOSSES = ("wasserstein", "non_saturating")
 from .models.progan import RESOLUTIONS, fade_in
 from .trainer import GANTrainer
 
@@ -131,25 +134,28 @@ class ProGANTrainer(GANTrainer):
             :class:`~gancourse.models.progan.ProGANDiscriminator` (anything with ``set_growth``).
         data: real images (N, C, 32, 32) in [-1, 1], kept at full size and downscaled per batch.
         schedule: the growth schedule; its batch size is the trainer's.
-        drift: ε of the drift term (0.001 in the paper).
-        **kwargs: as :class:`GANTrainer` (``penalty``, optimisers, ``ema_decay``, ``out_dir`` …);
-            the losses are the WGAN ones, with the drift term added to the critic's.
+        loss: "wasserstein" (the paper's: the WGAN losses, the drift term added to the critic's; pair it with
+            a gradient penalty) or "non_saturating" (chapter 2's losses on D's logits; pair it with R1).
+        drift: ε of the drift term (0.001 in the paper); used by the Wasserstein loss only.
+        **kwargs: as :class:`GANTrainer` (``penalty``, ``penalty_every``, optimisers, ``ema_decay``, ``out_dir`` …).
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, data: torch.Tensor, schedule: GrowthSchedule,
-                 *, drift: float = 0.001, **kwargs):
+                 *, loss: str = "wasserstein", drift: float = 0.001, **kwargs):
+        check_choice(loss, LOSSES, "ProGAN loss")
         if kwargs.get("augment") is not None:
             raise GanCourseError("ProGANTrainer does not augment (its step fades the real images itself); leave augment unset")
         for name in ("batch_size", "d_loss", "g_loss"):
             if name in kwargs:
-                raise GanCourseError(f"ProGANTrainer sets {name} itself (batch size from the schedule, WGAN losses with drift)")
+                raise GanCourseError(f"ProGANTrainer sets {name} itself (batch size from the schedule, losses from loss=...)")
         if not isinstance(data, torch.Tensor) or data.dim() != 4 or data.shape[-1] != RESOLUTIONS[-1] or data.shape[-2] != RESOLUTIONS[-1]:
             shape = tuple(data.shape) if isinstance(data, torch.Tensor) else type(data).__name__
             raise GanCourseError(f"ProGAN trains on images (N, C, {RESOLUTIONS[-1]}, {RESOLUTIONS[-1]}); got {shape}")
-        super().__init__(generator, discriminator, data, batch_size=schedule.batch_size, d_loss=drift_critic_loss(drift),
-                         g_loss=wasserstein_generator_loss, **kwargs)
+        d_loss, g_loss = ((drift_critic_loss(drift), wasserstein_generator_loss) if loss == "wasserstein"
+                          else (discriminator_loss, generator_loss))
+        super().__init__(generator, discriminator, data, batch_size=schedule.batch_size, d_loss=d_loss, g_loss=g_loss, **kwargs)
         self.schedule = schedule
-        self.drift = drift
+        self.loss, self.drift = loss, drift
         self._grow(*schedule.at(0))
 
     # --------------------------------------------------------------- growth

@@ -179,7 +179,8 @@ def small_trainer(**kw):
     g, d = ProGANGenerator(16, WIDTHS), ProGANDiscriminator(WIDTHS)
     data = torch.rand(64, 1, 32, 32) * 2 - 1
     sched = GrowthSchedule((16,) * 4, (32,) * 3, batch_size=8)  # 2 stable, 4 fade steps per phase
-    return ProGANTrainer(g, d, data, sched, penalty=wgan_gp_penalty, g_optimizer=adam(g, 1e-3, (0.0, 0.99)),
+    kw.setdefault("penalty", wgan_gp_penalty)
+    return ProGANTrainer(g, d, data, sched, g_optimizer=adam(g, 1e-3, (0.0, 0.99)),
                          d_optimizer=adam(d, 1e-3, (0.0, 0.99)), ema_decay=0.999, device="cpu", progress=False,
                          log_every=3, **kw)
 
@@ -234,6 +235,32 @@ def test_progan_recipe_caps_the_average_at_0_99_on_a_cpu_and_keeps_the_papers_0_
     # well after the 32x32 warm-up ((1 + s) / (10 + s) passes 0.99 at s = 891 and 0.999 at s = 8,991)
     assert cpu.ema_decay_at(cpu.schedule.level_start(3) + 5000) == 0.99
     assert full.ema_decay_at(full.schedule.level_start(3) + 10000) == 0.999
+
+
+def test_progan_recipe_trains_the_non_saturating_loss_with_lazy_r1_on_a_cpu_and_the_papers_wgan_gp_in_full():
+    from gancourse import losses
+    from gancourse.recipes import PROGAN_R1_GAMMA, R1_EVERY
+
+    cpu, full = (build_trainer("progan", p, progress=False, device="cpu") for p in ("cpu", "full"))
+    assert full.loss == "wasserstein" and full.penalty is wgan_gp_penalty and full.penalty_every == 1
+    assert full.d_loss.epsilon == 0.001                                  # the drift term
+    assert cpu.loss == "non_saturating" and cpu.d_loss is losses.discriminator_loss
+    assert cpu.penalty.gamma == PROGAN_R1_GAMMA and cpu.penalty_every == R1_EVERY
+    # the time the lazy penalty saves goes to the 32x32 phase: 140,000 of its 172,000 images
+    assert PROGAN_SCHEDULES["cpu"].stable_images[-1] == 140_000 and cpu.schedule.total_steps == 12_250
+
+
+def test_non_saturating_progan_trains_with_r1_through_the_growth_and_an_unknown_loss_is_one_line():
+    from gancourse import losses
+
+    tr = small_trainer(loss="non_saturating", penalty=losses.r1_regulariser(5.0), penalty_every=4)
+    tr.fit(tr.schedule.total_steps)                                      # 4x4 to 32x32, fades included
+    assert int(tr.G.level) == 3 and tr.g_loss is losses.generator_loss
+    penalties = tr.history["penalty"]
+    assert all(math.isfinite(v) for v in tr.history["d_loss"] + tr.history["g_loss"] + penalties)
+    assert penalties[0] > 0 and penalties[1] == 0                         # lazy: only every 4th step
+    with pytest.raises(GanCourseError, match="unknown ProGAN loss 'hinge'; choose one of: wasserstein, non_saturating"):
+        small_trainer(loss="hinge")
 
 
 def test_progan_resume_is_bit_exact(tmp_path):
