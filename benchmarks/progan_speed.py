@@ -9,7 +9,8 @@ channels), so fixed costs per operation dominate. Two settings move them:
                 and the Makefile did until 2026-11-30) or unset (OpenMP's default: they spin briefly)
 
 Each combination runs in its own process (OpenMP reads the policy at start-up), trains the `cpu`
-recipe's networks (seed 0, batch 16, WGAN-GP with the drift term, Adam, EMA) in the stabilisation
+recipe's networks (seed 0, batch 16, the recipe's loss and penalty, Adam, EMA; since 2026-12-07 the non-saturating
+loss with lazy R1, before it WGAN-GP with the drift term) in the stabilisation
 phase of every level, and reports steps/s after a warm-up; the table gives the median of --repeats.
 
     python benchmarks/progan_speed.py [--steps 40] [--repeats 3]
