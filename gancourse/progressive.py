@@ -29,10 +29,10 @@ from torch import nn
 
 from .checks import GanCourseError, check_choice
 from .losses import critic_loss, discriminator_loss, generator_loss, wasserstein_generator_loss
-
-LOSSES = ("wasserstein", "non_saturating")
 from .models.progan import RESOLUTIONS, fade_in
 from .trainer import GANTrainer
+
+LOSSES = ("wasserstein", "non_saturating")  # ProGANTrainer's loss: the paper's, or chapter 2's (with R1)
 
 
 @dataclass(frozen=True)

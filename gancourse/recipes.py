@@ -204,11 +204,12 @@ PROGAN_R1_GAMMA = 5.0  # the CPU recipe's R1 weight (lazy, every R1_EVERY steps)
 
 def _progan_trainer(g: nn.Module, d: nn.Module, profile: str, kw: dict) -> GANTrainer:
     # Karras et al. (2018), kept in `full`: WGAN-GP (λ = 10, one critic step) with the drift term. On a CPU: the
-    # non-saturating loss with lazy R1 (γ = PROGAN_R1_GAMMA), as StyleGAN2 trains this architecture's successor;
-    # the measurements are with PROGAN_SCHEDULES. Both: Adam 1e-3 with betas (0, 0.99) reset at each resolution,
-    # an EMA of G (its warm-up restarted at each resolution): 0.999 in `full`, 0.99 on a CPU. Measured on #15 (2026-12-06, cpu schedule, seed 0, one thread, 8,250 steps, 5,000
-    # samples, FID in benchmarks/judge.py's second network / the course's FID): EMA 0.999 62.0 / 1.24, 0.995
-    # 58.6 / 1.21, 0.99 57.0 / 1.19 (recall 0.63), the raw G 71.5; with two threads (quality.py) 65.9 -> 63.4.
+    # non-saturating loss with lazy R1 (γ = PROGAN_R1_GAMMA), as StyleGAN2 trains this architecture's successor
+    # (measured beside PROGAN_SCHEDULES). Both: Adam 1e-3 with betas (0, 0.99) reset at each resolution, an EMA of
+    # G (its warm-up restarted at each resolution): 0.999 in `full`, 0.99 on a CPU. The EMA measured on #15
+    # (2026-12-06, the WGAN-GP recipe, seed 0, one thread, 8,250 steps, 5,000 samples, FID in benchmarks/judge.py's
+    # second network / the course's FID): 0.999 62.0 / 1.24, 0.995 58.6 / 1.21, 0.99 57.0 / 1.19 (recall 0.63), the
+    # raw G 71.5; with two threads (quality.py) 65.9 -> 63.4.
     data = kw.pop("data", None)
     data = _digits(kw, size=32).images if data is None else data
     if profile == "full":
