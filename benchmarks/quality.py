@@ -13,7 +13,7 @@ package's offline metrics against the MNIST training digits:
                   trained against, and the share of inked pixels with no inked neighbour (background speckle)
   load            the load average when the model's training started (1-minute; 0 on a quiet machine)
 
-    python benchmarks/quality.py                       # every model in the cpu profile (42 minutes on 2026-12-06, 52 on a slow 2026-12-03)
+    python benchmarks/quality.py                       # every model in the cpu profile (43 minutes on 2026-12-07, 52 on a slow 2026-12-03)
     python benchmarks/quality.py --models dcgan --steps 3000
     python benchmarks/quality.py --models progan       # 32x32 digits: cropped to 28x28 (undoes the padding)
     python benchmarks/quality.py --equal-time          # adds mlp trained for dcgan's wall time
