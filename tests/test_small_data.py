@@ -175,6 +175,10 @@ def test_per_class_keeps_the_first_digits_of_each_class():
 
 
 # ------------------------------------------------------------------------------ chapter 8's DCGAN variants
+def batch_norms(trainer) -> list[nn.Module]:
+    return [m for m in trainer.D.modules() if isinstance(m, nn.BatchNorm2d)]
+
+
 def test_dcgan_variant_with_the_recipes_additions_is_the_dcgan_recipe_step_for_step():
     from gancourse.recipes import build_trainer, dcgan_recipe_additions, dcgan_variant
 
@@ -196,7 +200,6 @@ def test_dcgan_variant_with_the_recipes_additions_is_the_dcgan_recipe_step_for_s
 def test_the_cgan_recipe_regularises_its_discriminator_as_the_dcgan_recipe_does():
     from gancourse.recipes import R1_EVERY, R1_GAMMA, build_trainer
 
-    batch_norms = lambda t: [m for m in t.D.modules() if isinstance(m, nn.BatchNorm2d)]
     full = build_trainer("cgan", "full", progress=False, device="cpu")
     assert full.penalty is None and batch_norms(full)  # the paper's conditional DCGAN
     t = build_trainer("cgan", "smoke", per_class=45, progress=False, device="cpu")
@@ -224,7 +227,6 @@ def test_each_addition_switches_what_it_names():
         return dcgan_variant(adds, "smoke", per_class=45, progress=False, device="cpu")
 
     plain, sn, r1 = build(()), build("sn+hinge"), build(["r1"])
-    batch_norms = lambda t: [m for m in t.D.modules() if isinstance(m, nn.BatchNorm2d)]
     assert batch_norms(plain) and not batch_norms(sn) and not batch_norms(r1)
     assert any(hasattr(m, "parametrizations") for m in sn.D.modules())
     assert not any(hasattr(m, "parametrizations") for m in r1.D.modules())
